@@ -75,6 +75,21 @@ impl fmt::Display for Instant {
     }
 }
 
+#[cfg(feature = "serde")]
+impl serde::Serialize for Instant {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(u64::try_from(self.0.as_millis()).unwrap_or(u64::MAX))
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Instant {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let millis = <u64 as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Instant::from_millis(millis))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
