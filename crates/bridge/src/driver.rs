@@ -1,0 +1,526 @@
+//! The driver: runs the engine, carries out its actions and publishes snapshots.
+//!
+//! One task owns the [`Engine`]. Everything that happens reaches it as a message on one
+//! channel (a user command, a Swyx report, the result of a Graph or Swyx request, a timer), and
+//! each message becomes one engine input. Requests run in their own tasks so that a write never
+//! waits behind a pending poll; their results come back on the same channel.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clock::{Instant, SharedClock, WorkGuard};
+use engine::{
+    Action, Direction, Engine, GraphWrite, GraphWriteResult, Input, Settings, SwyxSettable,
+};
+use tokio::sync::{mpsc, oneshot, watch};
+use tracing::{debug, info, warn};
+
+use crate::marker::SessionMarker;
+use crate::ports::{Notifier, SwyxEventSource, SwyxPort, SwyxReport, TeamsPort};
+use crate::snapshot::{unix_millis, HistoryEntry, NotificationCounts, Snapshot, SwyxIdentity};
+
+/// How long quit, log-off and suspend wait for the `clearPresence` of the own session.
+pub const SHUTDOWN_CLEAR_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A wall-clock jump larger than the monotonic time by this much counts as a machine sleep.
+const CLOCK_JUMP_THRESHOLD: Duration = Duration::from_secs(5);
+
+/// A request from the window, the tray, the OS or a test.
+#[derive(Debug)]
+pub enum Command {
+    SignIn,
+    SignOut,
+    SetSync(bool),
+    SetDirection {
+        direction: Direction,
+        enabled: bool,
+    },
+    PauseFor(Duration),
+    ResumeSync,
+    ResolveConflict,
+    ChangeSettings(Settings),
+    /// The OS announced a suspend: clear the own session, then stop timers until `Resumed`.
+    Suspend(oneshot::Sender<()>),
+    Resumed,
+    /// Quit, OS log-off or shutdown: clear the own session, then stop.
+    Quit(oneshot::Sender<()>),
+}
+
+/// Everything the core runs with.
+pub struct CoreParts {
+    pub clock: SharedClock,
+    pub teams: Arc<dyn TeamsPort>,
+    pub swyx: Arc<dyn SwyxPort>,
+    pub swyx_events: SwyxEventSource,
+    pub notifier: Arc<dyn Notifier>,
+    pub marker: SessionMarker,
+    pub settings: Settings,
+    /// Sign in interactively at start when no earlier sign-in can be restored (demo mode).
+    pub sign_in_at_start: bool,
+}
+
+/// A running app core.
+pub struct Core {
+    messages: mpsc::UnboundedSender<(Message, WorkGuard)>,
+    snapshots: watch::Receiver<Snapshot>,
+    clock: SharedClock,
+    task: tokio::task::JoinHandle<()>,
+}
+
+enum Message {
+    Command(Command),
+    Input(Input),
+    SignInDone(Result<crate::Account, crate::SignInError>),
+}
+
+impl Core {
+    /// Starts the driver task on the current tokio runtime.
+    pub fn start(parts: CoreParts) -> Core {
+        let (messages, inbox) = mpsc::unbounded_channel();
+        let engine = Engine::new(parts.settings.clone());
+        let initial = Snapshot {
+            view: engine.view(),
+            history: Vec::new(),
+            account: None,
+            sign_in_error: None,
+            signing_in: false,
+            swyx_identity: SwyxIdentity::default(),
+            notifications: NotificationCounts::default(),
+            stopped: false,
+            taken_at_unix_ms: unix_millis(&*parts.clock, parts.clock.now()),
+        };
+        let (publisher, snapshots) = watch::channel(initial.clone());
+        let clock = parts.clock.clone();
+        let driver = Driver {
+            engine,
+            snapshot: initial,
+            publisher,
+            messages: messages.clone(),
+            next_wake: None,
+            suspended: false,
+            last_clock_reading: (clock.now(), clock.wall_now()),
+            seen_history: 0,
+            graph_writes_in_flight: Vec::new(),
+            clock: parts.clock,
+            teams: parts.teams,
+            swyx: parts.swyx,
+            notifier: parts.notifier,
+            marker: parts.marker,
+            sign_in_at_start: parts.sign_in_at_start,
+        };
+        let task = tokio::spawn(driver.run(inbox, parts.swyx_events));
+        Core {
+            messages,
+            snapshots,
+            clock,
+            task,
+        }
+    }
+
+    /// Sends a command; it is handled in order with everything else.
+    pub fn send(&self, command: Command) {
+        let guard = self.clock.busy();
+        if self
+            .messages
+            .send((Message::Command(command), guard))
+            .is_err()
+        {
+            debug!("command dropped: the core has stopped");
+        }
+    }
+
+    /// The latest snapshot.
+    pub fn snapshot(&self) -> Snapshot {
+        self.snapshots.borrow().clone()
+    }
+
+    /// A receiver that sees every new snapshot.
+    pub fn subscribe(&self) -> watch::Receiver<Snapshot> {
+        self.snapshots.clone()
+    }
+
+    /// Clears the own session (with a short timeout) and stops the core.
+    pub async fn quit(self) {
+        let (done, finished) = oneshot::channel();
+        self.send(Command::Quit(done));
+        let _ = finished.await;
+        let _ = self.task.await;
+    }
+
+    /// Announces a suspend and waits until the own session is cleared (or the timeout passed).
+    pub async fn suspend(&self) {
+        let (done, finished) = oneshot::channel();
+        self.send(Command::Suspend(done));
+        let _ = finished.await;
+    }
+
+    /// Stops the core at once with no clean-up, as a crash or a kill would.
+    pub fn kill(self) {
+        self.task.abort();
+    }
+}
+
+struct Driver {
+    engine: Engine,
+    snapshot: Snapshot,
+    publisher: watch::Sender<Snapshot>,
+    messages: mpsc::UnboundedSender<(Message, WorkGuard)>,
+    next_wake: Option<Instant>,
+    suspended: bool,
+    /// Monotonic and wall time at the last loop turn, to notice a machine sleep.
+    last_clock_reading: (Instant, std::time::SystemTime),
+    seen_history: usize,
+    graph_writes_in_flight: Vec<tokio::task::JoinHandle<()>>,
+    clock: SharedClock,
+    teams: Arc<dyn TeamsPort>,
+    swyx: Arc<dyn SwyxPort>,
+    notifier: Arc<dyn Notifier>,
+    marker: SessionMarker,
+    sign_in_at_start: bool,
+}
+
+impl Driver {
+    async fn run(
+        mut self,
+        mut inbox: mpsc::UnboundedReceiver<(Message, WorkGuard)>,
+        mut swyx_events: SwyxEventSource,
+    ) {
+        let stale_session_marker = self.marker.exists();
+        self.feed(Input::Started {
+            stale_session_marker,
+        });
+        self.start_sign_in(true);
+
+        let mut swyx_open = true;
+        loop {
+            self.notice_clock_jump();
+            let wake = match (self.next_wake, self.suspended) {
+                (Some(at), false) => self.clock.sleep_until(at),
+                _ => Box::pin(std::future::pending()),
+            };
+            tokio::select! {
+                biased;
+                message = inbox.recv() => {
+                    let Some((message, _guard)) = message else { break };
+                    if self.on_message(message).await.is_break() {
+                        break;
+                    }
+                }
+                report = swyx_events.recv(), if swyx_open => {
+                    match report {
+                        Some((report, _guard)) => self.on_swyx(report),
+                        None => swyx_open = false,
+                    }
+                }
+                () = wake => {
+                    let _guard = self.clock.busy();
+                    self.next_wake = None;
+                    self.feed(Input::Tick);
+                }
+            }
+        }
+        self.snapshot.stopped = true;
+        self.publish();
+    }
+
+    async fn on_message(&mut self, message: Message) -> std::ops::ControlFlow<()> {
+        match message {
+            Message::Input(input) => self.feed(input),
+            Message::SignInDone(result) => self.on_sign_in_done(result),
+            Message::Command(command) => return self.on_command(command).await,
+        }
+        std::ops::ControlFlow::Continue(())
+    }
+
+    async fn on_command(&mut self, command: Command) -> std::ops::ControlFlow<()> {
+        match command {
+            Command::SignIn => self.start_sign_in(false),
+            Command::SignOut => {
+                self.feed(Input::SignedOut);
+                self.finish_graph_writes().await;
+                self.teams.sign_out().await;
+                self.snapshot.account = None;
+                self.publish();
+            }
+            Command::SetSync(enabled) => self.feed(Input::SetSync(enabled)),
+            Command::SetDirection { direction, enabled } => {
+                self.feed(Input::SetDirection { direction, enabled })
+            }
+            Command::PauseFor(duration) => {
+                let until = self.clock.now() + duration;
+                self.feed(Input::PauseUntil(until));
+            }
+            Command::ResumeSync => self.feed(Input::ResumeSync),
+            Command::ResolveConflict => self.feed(Input::ResolveConflict),
+            Command::ChangeSettings(settings) => self.feed(Input::ChangeSettings(settings)),
+            Command::Suspend(done) => {
+                self.feed(Input::Suspending);
+                self.finish_graph_writes().await;
+                self.suspended = true;
+                let _ = done.send(());
+            }
+            Command::Resumed => {
+                self.suspended = false;
+                self.last_clock_reading = (self.clock.now(), self.clock.wall_now());
+                self.feed(Input::Resumed);
+            }
+            Command::Quit(done) => {
+                self.feed(Input::Quitting);
+                self.finish_graph_writes().await;
+                self.swyx.shutdown();
+                let _ = done.send(());
+                return std::ops::ControlFlow::Break(());
+            }
+        }
+        std::ops::ControlFlow::Continue(())
+    }
+
+    fn on_swyx(&mut self, report: SwyxReport) {
+        match report {
+            SwyxReport::Input(input) => self.feed(input),
+            SwyxReport::Identity {
+                email,
+                user,
+                server,
+            } => {
+                self.snapshot.swyx_identity = SwyxIdentity {
+                    email,
+                    user,
+                    server,
+                };
+                self.publish();
+            }
+        }
+    }
+
+    /// Waits for the Graph writes under way (the clear of the own session above all), at most
+    /// [`SHUTDOWN_CLEAR_TIMEOUT`], and feeds their results to the engine.
+    async fn finish_graph_writes(&mut self) {
+        let writes = std::mem::take(&mut self.graph_writes_in_flight);
+        let all_done = futures_join_all(writes);
+        if clock::timeout(&*self.clock, SHUTDOWN_CLEAR_TIMEOUT, all_done)
+            .await
+            .is_err()
+        {
+            warn!(
+                timeout_ms = SHUTDOWN_CLEAR_TIMEOUT.as_millis() as u64,
+                "graph writes unfinished at shutdown"
+            );
+        }
+        // Results were queued as messages; nothing more is read after a quit, which is fine
+        // because the marker was already updated by the write task itself.
+    }
+
+    fn start_sign_in(&mut self, at_start: bool) {
+        let teams = self.teams.clone();
+        let messages = self.messages.clone();
+        let guard = self.clock.busy();
+        let interactive = !at_start || self.sign_in_at_start;
+        self.snapshot.signing_in = true;
+        self.publish();
+        tokio::spawn(async move {
+            let restored = if at_start {
+                teams.restore().await
+            } else {
+                Ok(None)
+            };
+            let result = match restored {
+                Ok(Some(account)) => Ok(account),
+                Ok(None) if interactive => teams.sign_in().await,
+                Ok(None) => Err(crate::SignInError {
+                    code: None,
+                    message: "not signed in".into(),
+                    action: "Sign in".into(),
+                    link: None,
+                }),
+                Err(error) => Err(error),
+            };
+            let _ = messages.send((Message::SignInDone(result), guard));
+        });
+    }
+
+    fn on_sign_in_done(&mut self, result: Result<crate::Account, crate::SignInError>) {
+        self.snapshot.signing_in = false;
+        match result {
+            Ok(account) => {
+                info!("signed in");
+                self.snapshot.account = Some(account);
+                self.snapshot.sign_in_error = None;
+                self.feed(Input::SignedIn);
+            }
+            Err(error) => {
+                warn!(code = ?error.code, error = %error.message, "sign-in failed");
+                self.snapshot.sign_in_error = Some(error);
+                self.publish();
+            }
+        }
+    }
+
+    /// Feeds one input to the engine and carries out the resulting actions, including the
+    /// inputs those actions produce at once.
+    fn feed(&mut self, input: Input) {
+        let mut queue = std::collections::VecDeque::from([input]);
+        while let Some(input) = queue.pop_front() {
+            let now = self.clock.now();
+            let actions = self.engine.handle(now, input);
+            for action in actions {
+                if let Some(follow_up) = self.execute(now, action) {
+                    queue.push_back(follow_up);
+                }
+            }
+        }
+        self.log_new_syncs();
+        self.publish();
+    }
+
+    fn execute(&mut self, now: Instant, action: Action) -> Option<Input> {
+        match action {
+            Action::WakeAt(at) => {
+                self.next_wake = Some(self.next_wake.map_or(at, |current| current.min(at)));
+                None
+            }
+            Action::PollTeams => {
+                self.spawn_poll(now);
+                Some(Input::TeamsPollSent)
+            }
+            Action::WriteGraph(write) => {
+                self.spawn_graph_write(now, write);
+                Some(Input::GraphWriteSent { write })
+            }
+            Action::WriteSwyx(target) => {
+                self.spawn_swyx_write(now, target);
+                None
+            }
+            Action::SessionMarker(held) => {
+                if let Err(error) = self.marker.set(held) {
+                    warn!(path = %self.marker.path().display(), %error, "session marker not updated");
+                }
+                None
+            }
+            Action::RefreshToken => {
+                let teams = self.teams.clone();
+                let guard = self.clock.busy();
+                tokio::spawn(async move {
+                    if let Err(failure) = teams.refresh().await {
+                        debug!(?failure, "token refresh after resume failed");
+                    }
+                    drop(guard);
+                });
+                None
+            }
+            Action::Notify(kind) => {
+                info!(?kind, "notification");
+                self.snapshot.notifications.add(kind);
+                self.notifier.notify(kind);
+                None
+            }
+        }
+    }
+
+    fn spawn_poll(&mut self, sent_at: Instant) {
+        let teams = self.teams.clone();
+        let messages = self.messages.clone();
+        let guard = self.clock.busy();
+        tokio::spawn(async move {
+            let input = match teams.poll().await {
+                Ok(presence) => Input::TeamsPolled { sent_at, presence },
+                Err(failure) => Input::TeamsPollFailed { sent_at, failure },
+            };
+            let _ = messages.send((Message::Input(input), guard));
+        });
+    }
+
+    fn spawn_graph_write(&mut self, sent_at: Instant, write: GraphWrite) {
+        let teams = self.teams.clone();
+        let messages = self.messages.clone();
+        let guard = self.clock.busy();
+        let task = tokio::spawn(async move {
+            let result: GraphWriteResult = teams.write(write).await;
+            let input = Input::GraphWriteDone {
+                write,
+                sent_at,
+                result,
+            };
+            let _ = messages.send((Message::Input(input), guard));
+        });
+        self.graph_writes_in_flight
+            .retain(|task| !task.is_finished());
+        self.graph_writes_in_flight.push(task);
+    }
+
+    fn spawn_swyx_write(&mut self, sent_at: Instant, target: SwyxSettable) {
+        let swyx = self.swyx.clone();
+        let messages = self.messages.clone();
+        let guard = self.clock.busy();
+        tokio::spawn(async move {
+            let result = swyx.write(target).await;
+            let input = Input::SwyxWriteDone {
+                target,
+                sent_at,
+                result,
+            };
+            let _ = messages.send((Message::Input(input), guard));
+        });
+    }
+
+    /// Reports a machine sleep the OS did not announce: the wall clock moved on further than
+    /// the monotonic clock.
+    fn notice_clock_jump(&mut self) {
+        let (mono_before, wall_before) = self.last_clock_reading;
+        let (mono_now, wall_now) = (self.clock.now(), self.clock.wall_now());
+        self.last_clock_reading = (mono_now, wall_now);
+        let mono_elapsed = mono_now - mono_before;
+        let wall_elapsed = wall_now
+            .duration_since(wall_before)
+            .unwrap_or(Duration::ZERO);
+        if !self.suspended && wall_elapsed > mono_elapsed + CLOCK_JUMP_THRESHOLD {
+            info!(
+                jump_s = (wall_elapsed - mono_elapsed).as_secs(),
+                "clock jump: the machine slept"
+            );
+            self.feed(Input::Resumed);
+        }
+    }
+
+    fn log_new_syncs(&mut self) {
+        let view = self.engine.view();
+        // The engine keeps the last 20; count only entries newer than the last one logged.
+        let newest_seen = self.snapshot.history.last().map(|entry| entry.event.at);
+        for event in view
+            .history
+            .iter()
+            .filter(|event| newest_seen.is_none_or(|at| event.at > at))
+        {
+            info!(
+                direction = ?event.direction,
+                from = %event.from,
+                to = %event.to,
+                latency_ms = event.latency.as_millis() as u64,
+                "sync applied"
+            );
+        }
+        self.seen_history = view.history.len();
+    }
+
+    fn publish(&mut self) {
+        let view = self.engine.view();
+        self.snapshot.history = view
+            .history
+            .iter()
+            .map(|event| HistoryEntry {
+                at_unix_ms: unix_millis(&*self.clock, event.at),
+                event: event.clone(),
+            })
+            .collect();
+        self.snapshot.view = view;
+        self.snapshot.taken_at_unix_ms = unix_millis(&*self.clock, self.clock.now());
+        self.publisher.send_replace(self.snapshot.clone());
+    }
+}
+
+/// Awaits every task; a panicked task counts as finished.
+async fn futures_join_all(tasks: Vec<tokio::task::JoinHandle<()>>) {
+    for task in tasks {
+        let _ = task.await;
+    }
+}

@@ -1,0 +1,81 @@
+//! What the window, the tray and the scenario runner read of the app core.
+
+use std::time::{Duration, SystemTime};
+
+use clock::{Clock, Instant};
+use engine::{NotificationKind, SyncEvent, View};
+use serde::Serialize;
+
+use crate::ports::{Account, SignInError};
+
+/// The SwyxIt! session's identity.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SwyxIdentity {
+    pub email: Option<String>,
+    pub user: Option<String>,
+    pub server: Option<String>,
+}
+
+/// One applied sync with its wall-clock time, for the window's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryEntry {
+    /// Milliseconds since the Unix epoch.
+    pub at_unix_ms: u64,
+    #[serde(flatten)]
+    pub event: SyncEvent,
+}
+
+/// Notifications raised so far, per kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct NotificationCounts {
+    pub sign_in: u32,
+    pub swyx_gone: u32,
+    pub conflict: u32,
+}
+
+impl NotificationCounts {
+    /// Counts one more notification of `kind`.
+    pub fn add(&mut self, kind: NotificationKind) {
+        match kind {
+            NotificationKind::SignIn => self.sign_in += 1,
+            NotificationKind::SwyxGone => self.swyx_gone += 1,
+            NotificationKind::Conflict => self.conflict += 1,
+        }
+    }
+
+    /// All notifications so far.
+    pub fn total(&self) -> u32 {
+        self.sign_in + self.swyx_gone + self.conflict
+    }
+}
+
+/// The app core's state at one moment.
+#[derive(Debug, Clone, Serialize)]
+pub struct Snapshot {
+    pub view: View,
+    /// Wall-clock form of `view.history`, newest last.
+    pub history: Vec<HistoryEntry>,
+    pub account: Option<Account>,
+    pub sign_in_error: Option<SignInError>,
+    /// True while an interactive sign-in is under way.
+    pub signing_in: bool,
+    pub swyx_identity: SwyxIdentity,
+    pub notifications: NotificationCounts,
+    /// Set once the core has stopped (quit, or the task ended).
+    pub stopped: bool,
+    /// Milliseconds since the Unix epoch when the snapshot was taken.
+    pub taken_at_unix_ms: u64,
+}
+
+/// Converts a clock instant to Unix milliseconds, using the clock's current wall time.
+pub(crate) fn unix_millis(clock: &dyn Clock, instant: Instant) -> u64 {
+    let age = clock.now().saturating_duration_since(instant);
+    let wall = clock
+        .wall_now()
+        .checked_sub(age)
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    let since_epoch = wall
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO);
+    u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX)
+}
