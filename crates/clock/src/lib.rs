@@ -81,7 +81,9 @@ mod runtime {
         }
 
         pub(crate) fn new(on_drop: impl FnOnce() + Send + Sync + 'static) -> Self {
-            Self { on_drop: Some(Box::new(on_drop)) }
+            Self {
+                on_drop: Some(Box::new(on_drop)),
+            }
         }
     }
 

@@ -64,12 +64,18 @@ impl ManualClock {
 
     fn state(&self) -> MutexGuard<'_, State> {
         // A panic while the lock is held leaves plain counters behind; they stay usable.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The earliest pending sleeper's deadline.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.state().sleepers.keys().next().map(|(deadline, _)| *deadline)
+        self.state()
+            .sleepers
+            .keys()
+            .next()
+            .map(|(deadline, _)| *deadline)
     }
 
     /// Sets the time to `instant` (never backwards) and wakes every sleeper due by then,
@@ -80,8 +86,11 @@ impl ManualClock {
             state.now = instant;
         }
         let now = state.now;
-        let due: Vec<(Instant, u64)> =
-            state.sleepers.range(..=(now, u64::MAX)).map(|(key, _)| *key).collect();
+        let due: Vec<(Instant, u64)> = state
+            .sleepers
+            .range(..=(now, u64::MAX))
+            .map(|(key, _)| *key)
+            .collect();
         for key in due {
             if let Some(waker) = state.sleepers.remove(&key) {
                 state.woken_unpolled.insert(key.1);
@@ -201,7 +210,11 @@ impl Clock for ManualClock {
     }
 
     fn sleep_until(&self, deadline: Instant) -> Sleep {
-        Box::pin(ManualSleep { clock: self.clone(), deadline, id: None })
+        Box::pin(ManualSleep {
+            clock: self.clone(),
+            deadline,
+            id: None,
+        })
     }
 
     fn busy(&self) -> WorkGuard {
@@ -277,7 +290,9 @@ mod tests {
             let seen = seen.clone();
             tokio::spawn(async move {
                 clock.sleep(Duration::from_secs(seconds)).await;
-                seen.lock().unwrap().push(clock.now().since_start().as_secs());
+                seen.lock()
+                    .unwrap()
+                    .push(clock.now().since_start().as_secs());
             });
         }
         clock.settle().await;
@@ -327,7 +342,10 @@ mod tests {
         clock.skew_wall(Duration::from_secs(600));
         assert_eq!(clock.now(), Instant::ZERO);
         assert_eq!(
-            clock.wall_now().duration_since(SystemTime::UNIX_EPOCH).unwrap(),
+            clock
+                .wall_now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap(),
             Duration::from_secs(600)
         );
     }

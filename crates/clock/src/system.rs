@@ -16,7 +16,9 @@ pub struct SystemClock {
 impl SystemClock {
     /// A clock whose [`Instant::ZERO`] is now.
     pub fn new() -> Self {
-        Self { origin: std::time::Instant::now() }
+        Self {
+            origin: std::time::Instant::now(),
+        }
     }
 
     fn to_std(self, instant: Instant) -> std::time::Instant {
