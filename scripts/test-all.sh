@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Every check and test of Presence Bridge, in the order CI runs them. Stops at the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() {
+  printf '\n==> %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"
+}
+
+started=$SECONDS
+
+step "formatting"
+cargo fmt --all -- --check
+
+step "lints"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "build"
+cargo build --workspace --all-targets --locked
+
+step "unit, integration and scenario tests"
+cargo test --workspace --locked
+
+if [[ -x crates/graph/tests/with-keyring.sh ]]; then
+  step "token store against a real Secret Service (gnome-keyring)"
+  crates/graph/tests/with-keyring.sh
+fi
+
+step "scenario replay"
+scenario_dirs=(tests/scenarios)
+if [[ -n "${PRESENCE_BRIDGE_SCENARIOS:-}" ]]; then
+  scenario_dirs+=("$PRESENCE_BRIDGE_SCENARIOS")
+fi
+cargo run -q --locked -p e2e --bin scenarios -- "${scenario_dirs[@]}"
+
+if [[ -x scripts/smoke.sh ]]; then
+  step "smoke run of the app (window and tray under Xvfb, demo tour)"
+  scripts/smoke.sh target/debug/presence-bridge 30
+fi
+
+if [[ -f tests/ui/webdriver_test.py ]]; then
+  step "window tests through WebDriver"
+  python3 tests/ui/webdriver_test.py target/debug/presence-bridge
+fi
+
+echo
+echo "all checks passed in $((SECONDS - started)) s"
