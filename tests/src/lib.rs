@@ -4,4 +4,5 @@
 //! Graph client and the SwyxIt! adapter) talking to the Graph twin and the SwyxIt! simulator
 //! over loopback, all on one manual clock.
 
+pub mod observe;
 pub mod scenario;
