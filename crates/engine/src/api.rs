@@ -98,7 +98,9 @@ pub enum SwyxUnavailable {
     LoggedOff,
     ServerDown,
     /// The client asked its users to let go (shut-down request) or the COM link broke.
-    Detached { reason: String },
+    Detached {
+        reason: String,
+    },
 }
 
 /// What the Swyx adapter observed of the user's own state.
@@ -119,9 +121,15 @@ pub enum Health {
     /// Teams side only: no usable sign-in.
     SignedOut,
     /// Another user's or an admin's action is needed.
-    Unavailable { reason: String, action: String },
+    Unavailable {
+        reason: String,
+        action: String,
+    },
     /// An automatic retry is pending.
-    Degraded { reason: String, next_retry: Option<Instant> },
+    Degraded {
+        reason: String,
+        next_retry: Option<Instant>,
+    },
     Ok,
 }
 
@@ -176,7 +184,9 @@ impl Default for Settings {
 pub enum Input {
     /// The app started; `stale_session_marker` is true when the previous run left the
     /// marker of a held Graph session behind.
-    Started { stale_session_marker: bool },
+    Started {
+        stale_session_marker: bool,
+    },
     /// Quit, OS log-off or shutdown: clear the own session.
     Quitting,
     /// The OS announced a suspend: clear the own session.
@@ -187,24 +197,69 @@ pub enum Input {
     SignedOut,
     /// A poll is about to be sent (the driver reports the send instant).
     TeamsPollSent,
-    TeamsPolled { sent_at: Instant, presence: TeamsPresence },
-    TeamsPollFailed { sent_at: Instant, failure: GraphFailure },
-    GraphWriteSent { write: GraphWrite },
-    GraphWriteDone { write: GraphWrite, sent_at: Instant, result: GraphWriteResult },
+    TeamsPolled {
+        sent_at: Instant,
+        presence: TeamsPresence,
+    },
+    TeamsPollFailed {
+        sent_at: Instant,
+        failure: GraphFailure,
+    },
+    GraphWriteSent {
+        write: GraphWrite,
+    },
+    GraphWriteDone {
+        write: GraphWrite,
+        sent_at: Instant,
+        result: GraphWriteResult,
+    },
     /// The Swyx adapter attached; `first_of_run` tells the start write from a reconciliation.
-    SwyxAttached { first_of_run: bool, observation: SwyxObservation },
+    SwyxAttached {
+        first_of_run: bool,
+        observation: SwyxObservation,
+    },
     SwyxObserved(SwyxObservation),
     SwyxUnavailable(SwyxUnavailable),
-    SwyxWriteDone { target: SwyxSettable, sent_at: Instant, result: Result<(), String> },
+    SwyxWriteDone {
+        target: SwyxSettable,
+        sent_at: Instant,
+        result: Result<(), String>,
+    },
     /// A timer the engine asked for fired (or any periodic tick).
     Tick,
     SetSync(bool),
-    SetDirection { direction: Direction, enabled: bool },
+    SetDirection {
+        direction: Direction,
+        enabled: bool,
+    },
     PauseUntil(Instant),
     ResumeSync,
     /// The user acknowledged the conflict warning and wants Teams → Swyx back.
     ResolveConflict,
     ChangeSettings(Settings),
+    /// A fresh random jitter for the next poll interval and backoff delay, in permille of the
+    /// delay (clamped to -100..=100, that is ±10 %). Without it the engine uses no jitter.
+    JitterSample {
+        permille: i16,
+    },
+    /// Whether the Swyx identity (e-mail) differs from the Teams UPN: a warning, not a block.
+    IdentityMismatch(bool),
+}
+
+/// Which Graph field carried a value the engine does not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnknownField {
+    Availability,
+    Activity,
+}
+
+/// A Graph value the engine met for the first time and does not know; the driver logs it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct UnknownValue {
+    pub field: UnknownField,
+    /// The value as received.
+    pub value: String,
 }
 
 /// Something the driver must do.

@@ -1,0 +1,3 @@
+//! Tests of the engine: the mapping table, scenarios on a simulated world, and properties.
+
+mod table;
