@@ -1,0 +1,620 @@
+//! Entra ID sign-in and the token lifecycle: browser sign-in with PKCE, "sign in with a code",
+//! single-flight refresh, the keyring and the in-memory fallback.
+//!
+//! The refresh token lives in the OS keyring and in memory; the access token only in memory. If
+//! the keyring cannot take the token, the user stays signed in for this run and
+//! [`Persistence::MemoryOnly`] carries the reason; no token is ever written anywhere else.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use clock::{Instant, SharedClock};
+use oauth2::basic::{BasicClient, BasicTokenResponse};
+use oauth2::{
+    AuthUrl, AuthorizationCode, ClientId, CsrfToken, DeviceAuthorizationResponse,
+    DeviceAuthorizationUrl, EndpointNotSet, EndpointSet, ExtraDeviceAuthorizationFields,
+    PkceCodeChallenge, RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardErrorResponse,
+    TokenResponse, TokenUrl,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::browser::{BrowserError, OpenUrl};
+use crate::config::{GraphConfig, ACCESS_TOKEN_MARGIN};
+use crate::entra::EntraError;
+use crate::http::{HttpClient, HttpError, TokenHttp};
+use crate::loopback::{Callback, CallbackListener};
+use crate::store::{SecretStore, StoreError, TokenStore};
+use crate::Secret;
+
+/// Lifetime assumed for an access token whose response has no `expires_in`.
+const DEFAULT_ACCESS_LIFETIME: Duration = Duration::from_secs(3600);
+
+type OAuthClient =
+    BasicClient<EndpointSet, EndpointSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+/// Why a sign-in or a token refresh failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// No refresh token: the user has not signed in, or signed out.
+    #[error("not signed in")]
+    NotSignedIn,
+    /// The refresh token was rejected (`invalid_grant`): the user must sign in again.
+    #[error("the sign-in has expired: sign in again")]
+    SignInExpired(#[source] Option<EntraError>),
+    /// Entra ID answered with an error; it carries the AADSTS code and the action.
+    #[error(transparent)]
+    Entra(#[from] EntraError),
+    /// The browser did not come back to the loopback listener in time.
+    #[error(
+        "no answer from the browser within {} s: sign in again, or use \"Sign in with a code\"",
+        .0.as_secs()
+    )]
+    CallbackTimeout(Duration),
+    /// The device code expired before the user entered it.
+    #[error("the sign-in code expired before it was entered: start again")]
+    DeviceCodeExpired,
+    /// The caller cancelled the sign-in.
+    #[error("sign-in cancelled")]
+    Cancelled,
+    /// Another sign-in is still running.
+    #[error("a sign-in is already in progress")]
+    InProgress,
+    /// The authorize page could not be opened.
+    #[error("could not open the sign-in page")]
+    Browser(#[source] BrowserError),
+    /// The loopback listener could not be bound.
+    #[error("could not start the loopback listener for the sign-in")]
+    Listener(#[source] std::io::Error),
+    /// Entra ID could not be reached, or did not answer in time.
+    #[error("could not reach entra id")]
+    Network(#[source] HttpError),
+    /// Entra ID sent something that is not a valid OAuth answer.
+    #[error("entra id sent an unexpected answer: {0}")]
+    Protocol(String),
+}
+
+impl AuthError {
+    /// Whether a later retry may succeed without the user doing anything.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, AuthError::Network(_) | AuthError::Protocol(_))
+    }
+}
+
+/// Where the refresh token of the current sign-in is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Persistence {
+    /// In the OS keyring: the sign-in survives a restart.
+    Keyring,
+    /// In memory only, because the keyring refused it.
+    MemoryOnly {
+        /// The keyring's refusal in words.
+        reason: String,
+    },
+}
+
+impl Persistence {
+    /// "sign-in will not survive a restart: <reason>" for [`Persistence::MemoryOnly`].
+    pub fn warning(&self) -> Option<String> {
+        match self {
+            Persistence::Keyring => None,
+            Persistence::MemoryOnly { reason } => {
+                Some(format!("sign-in will not survive a restart: {reason}"))
+            }
+        }
+    }
+}
+
+/// The sign-in state the window shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignInState {
+    /// No sign-in.
+    SignedOut,
+    /// The refresh token was rejected; the user must sign in again.
+    Expired,
+    /// Signed in; `persistence` says whether it survives a restart.
+    SignedIn {
+        /// Where the refresh token is kept.
+        persistence: Persistence,
+    },
+}
+
+/// What [`Authenticator::restore`] found in the keyring.
+#[derive(Debug)]
+pub enum Restored {
+    /// A refresh token; the next request refreshes the access token with it.
+    SignedIn,
+    /// No stored sign-in.
+    NothingStored,
+    /// The keyring could not be read; the user has to sign in, and the sign-in will likely not
+    /// survive a restart either.
+    StoreFailed(StoreError),
+}
+
+/// What the window shows for "Sign in with a code".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceCodePrompt {
+    /// The code the user types in.
+    pub user_code: String,
+    /// The page where the code is entered.
+    pub verification_uri: String,
+    /// Entra ID's ready-made instruction, when it sent one.
+    pub message: Option<String>,
+    /// When the code expires, on the shared clock.
+    pub expires_at: Instant,
+    /// The code's lifetime as Entra ID stated it.
+    pub expires_in: Duration,
+}
+
+/// Entra ID's addition to the device authorization answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EntraDeviceFields {
+    /// A sentence with the URL and the code, localised by Entra ID.
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+impl ExtraDeviceAuthorizationFields for EntraDeviceFields {}
+
+/// A started "Sign in with a code"; pass it to [`Authenticator::complete_device_code`].
+pub struct DeviceCodeFlow {
+    /// What to show the user.
+    pub prompt: DeviceCodePrompt,
+    details: DeviceAuthorizationResponse<EntraDeviceFields>,
+}
+
+impl std::fmt::Debug for DeviceCodeFlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceCodeFlow")
+            .field("expires_at", &self.prompt.expires_at)
+            .finish()
+    }
+}
+
+struct AccessToken {
+    token: Secret,
+    expires_at: Instant,
+}
+
+#[derive(Default)]
+struct Tokens {
+    access: Option<AccessToken>,
+    refresh: Option<Secret>,
+    persistence: Option<Persistence>,
+    expired: bool,
+}
+
+/// Signs the user in and hands out access tokens; shared by every Graph request.
+pub struct Authenticator {
+    config: GraphConfig,
+    http: HttpClient,
+    oauth: OAuthClient,
+    store: TokenStore,
+    tokens: Mutex<Tokens>,
+    refresh_flight: tokio::sync::Mutex<()>,
+    sign_in_flight: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("state", &self.state())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Authenticator {
+    /// An authenticator for `config` that keeps the refresh token in `store`, signed out until
+    /// [`Authenticator::restore`] or a sign-in.
+    pub fn new(
+        config: GraphConfig,
+        clock: SharedClock,
+        store: Arc<dyn SecretStore>,
+    ) -> Result<Self, AuthError> {
+        let http = HttpClient::new(clock).map_err(AuthError::Network)?;
+        let oauth = BasicClient::new(ClientId::new(config.client_id.clone()))
+            .set_auth_uri(AuthUrl::from_url(config.authorize_url()))
+            .set_token_uri(TokenUrl::from_url(config.token_url()))
+            .set_device_authorization_url(DeviceAuthorizationUrl::from_url(
+                config.device_code_url(),
+            ));
+        let store = TokenStore::new(store, config.keyring_account());
+        Ok(Self {
+            config,
+            http,
+            oauth,
+            store,
+            tokens: Mutex::default(),
+            refresh_flight: tokio::sync::Mutex::new(()),
+            sign_in_flight: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The configuration this authenticator signs in with.
+    pub fn config(&self) -> &GraphConfig {
+        &self.config
+    }
+
+    /// The HTTP client, shared with the Graph client so both use one connection pool.
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
+    fn clock(&self) -> &SharedClock {
+        self.http.clock()
+    }
+
+    fn tokens(&self) -> MutexGuard<'_, Tokens> {
+        self.tokens
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The current sign-in state.
+    pub fn state(&self) -> SignInState {
+        let tokens = self.tokens();
+        match (&tokens.refresh, &tokens.persistence) {
+            (Some(_), Some(persistence)) => SignInState::SignedIn {
+                persistence: persistence.clone(),
+            },
+            (Some(_), None) => SignInState::SignedIn {
+                persistence: Persistence::Keyring,
+            },
+            (None, _) if tokens.expired => SignInState::Expired,
+            (None, _) => SignInState::SignedOut,
+        }
+    }
+
+    /// Loads a stored sign-in from the keyring. It does not contact Entra ID: the first
+    /// request refreshes the access token with the stored refresh token.
+    pub async fn restore(&self) -> Restored {
+        let store = self.store.clone();
+        let _busy = self.clock().busy();
+        let loaded = run_blocking(move || store.load()).await;
+        match loaded {
+            Ok(Some(refresh)) => {
+                let mut tokens = self.tokens();
+                tokens.refresh = Some(refresh);
+                tokens.access = None;
+                tokens.persistence = Some(Persistence::Keyring);
+                tokens.expired = false;
+                tracing::info!("restored the sign-in from the keyring");
+                Restored::SignedIn
+            }
+            Ok(None) => Restored::NothingStored,
+            Err(error) => {
+                tracing::warn!(error = %error, "could not read the keyring");
+                Restored::StoreFailed(error)
+            }
+        }
+    }
+
+    /// Signs in through a browser: authorization code with PKCE (S256), redirected to a loopback
+    /// listener. `open_url` shows the authorize page; the wait for the redirect ends after
+    /// `timeout` on the shared clock.
+    pub async fn sign_in_browser(
+        &self,
+        open_url: &OpenUrl,
+        timeout: Duration,
+    ) -> Result<Persistence, AuthError> {
+        let _flight = self
+            .sign_in_flight
+            .try_lock()
+            .map_err(|_| AuthError::InProgress)?;
+        let listener = CallbackListener::bind()
+            .await
+            .map_err(AuthError::Listener)?;
+        let redirect = RedirectUrl::from_url(listener.redirect_uri());
+
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (authorize_url, state) = self
+            .oauth
+            .authorize_url(CsrfToken::new_random)
+            .add_scopes(self.scopes())
+            .set_pkce_challenge(challenge)
+            .set_redirect_uri(Cow::Borrowed(&redirect))
+            .url();
+        open_url(&authorize_url).map_err(AuthError::Browser)?;
+        tracing::info!(
+            port = listener.redirect_uri().port(),
+            "waiting for the browser sign-in"
+        );
+
+        let clock = Arc::clone(self.clock());
+        let serve = listener.serve(state.secret().clone(), Arc::clone(&clock));
+        let callback = clock::timeout(&*clock, timeout, serve)
+            .await
+            .map_err(|_| AuthError::CallbackTimeout(timeout))?;
+        let code = match callback {
+            Callback::Code(code) => code,
+            Callback::Error { error, description } => {
+                let error =
+                    EntraError::new(&error, description.as_deref(), &self.admin_consent_url());
+                tracing::warn!(code = %error.code_text(), "the browser sign-in returned an error");
+                return Err(error.into());
+            }
+        };
+
+        let response = self
+            .oauth
+            .exchange_code(AuthorizationCode::new(code.expose().to_owned()))
+            .set_pkce_verifier(verifier)
+            .set_redirect_uri(Cow::Borrowed(&redirect))
+            .request_async(&self.token_http("token"))
+            .await
+            .map_err(|error| self.classify(error, false))?;
+        Ok(self.accept_sign_in(response).await)
+    }
+
+    /// Starts "Sign in with a code": asks Entra ID for a device code to show the user.
+    pub async fn start_device_code(&self) -> Result<DeviceCodeFlow, AuthError> {
+        let details: DeviceAuthorizationResponse<EntraDeviceFields> = self
+            .oauth
+            .exchange_device_code()
+            .add_scopes(self.scopes())
+            .request_async(&self.token_http("devicecode"))
+            .await
+            .map_err(|error| self.classify(error, false))?;
+        let expires_in = details.expires_in();
+        let prompt = DeviceCodePrompt {
+            user_code: details.user_code().secret().clone(),
+            verification_uri: details.verification_uri().to_string(),
+            message: details.extra_fields().message.clone(),
+            expires_at: self.clock().now() + expires_in,
+            expires_in,
+        };
+        Ok(DeviceCodeFlow { prompt, details })
+    }
+
+    /// Polls until the user entered the code, honouring `authorization_pending`, `slow_down`
+    /// and the code's expiry; ends with [`AuthError::Cancelled`] once `cancel` completes.
+    pub async fn complete_device_code(
+        &self,
+        flow: DeviceCodeFlow,
+        cancel: impl Future<Output = ()>,
+    ) -> Result<Persistence, AuthError> {
+        let _flight = self
+            .sign_in_flight
+            .try_lock()
+            .map_err(|_| AuthError::InProgress)?;
+        let clock = Arc::clone(self.clock());
+        let time_clock = Arc::clone(&clock);
+        let http = self.token_http("token");
+        let poll = self
+            .oauth
+            .exchange_device_access_token(&flow.details)
+            .set_time_fn(move || chrono::DateTime::<chrono::Utc>::from(time_clock.wall_now()))
+            .request_async(&http, |interval| clock.sleep(interval), None);
+        let response = tokio::select! {
+            response = poll => response,
+            () = cancel => {
+                tracing::info!("sign-in with a code cancelled");
+                return Err(AuthError::Cancelled);
+            }
+        };
+        let response = response.map_err(|error| match &error {
+            RequestTokenError::ServerResponse(answer)
+                if answer.error().as_ref() == "expired_token" =>
+            {
+                AuthError::DeviceCodeExpired
+            }
+            _ => self.classify(error, false),
+        })?;
+        Ok(self.accept_sign_in(response).await)
+    }
+
+    /// A valid access token, refreshed first when it is missing or about to expire.
+    pub async fn access_token(&self) -> Result<Secret, AuthError> {
+        if let Some(token) = self.current_access() {
+            return Ok(token);
+        }
+        let _flight = self.refresh_flight.lock().await;
+        // Another caller may have refreshed while this one waited for the lock.
+        if let Some(token) = self.current_access() {
+            return Ok(token);
+        }
+        self.refresh_locked().await
+    }
+
+    /// A new access token after Graph rejected `rejected` with 401.
+    ///
+    /// Single-flight: when several requests are rejected at once, the first one refreshes and
+    /// the others wait for it and get its token.
+    pub async fn refresh_rejected(&self, rejected: &Secret) -> Result<Secret, AuthError> {
+        let _flight = self.refresh_flight.lock().await;
+        if let Some(current) = self.current_access() {
+            if &current != rejected {
+                return Ok(current);
+            }
+        }
+        self.refresh_locked().await
+    }
+
+    /// Refreshes the access token now, e.g. after the machine resumed.
+    pub async fn refresh_now(&self) -> Result<(), AuthError> {
+        let _flight = self.refresh_flight.lock().await;
+        self.refresh_locked().await.map(drop)
+    }
+
+    /// Forgets the tokens and deletes the stored sign-in.
+    pub async fn sign_out(&self) -> Result<(), StoreError> {
+        *self.tokens() = Tokens::default();
+        let store = self.store.clone();
+        let _busy = self.clock().busy();
+        let result = run_blocking(move || store.clear()).await;
+        tracing::info!(keyring_cleared = result.is_ok(), "signed out");
+        result
+    }
+
+    fn current_access(&self) -> Option<Secret> {
+        let now = self.clock().now();
+        let tokens = self.tokens();
+        let access = tokens.access.as_ref()?;
+        (now + ACCESS_TOKEN_MARGIN < access.expires_at).then(|| access.token.clone())
+    }
+
+    /// Redeems the refresh token; the caller holds `refresh_flight`.
+    async fn refresh_locked(&self) -> Result<Secret, AuthError> {
+        let refresh = {
+            let tokens = self.tokens();
+            match &tokens.refresh {
+                Some(refresh) => refresh.clone(),
+                None if tokens.expired => return Err(AuthError::SignInExpired(None)),
+                None => return Err(AuthError::NotSignedIn),
+            }
+        };
+        let result = self
+            .oauth
+            .exchange_refresh_token(&RefreshToken::new(refresh.expose().to_owned()))
+            .add_scopes(self.scopes())
+            .request_async(&self.token_http("token"))
+            .await;
+        match result {
+            Ok(response) => {
+                let access = self.accept_tokens(response).await;
+                tracing::debug!("access token refreshed");
+                Ok(access)
+            }
+            Err(error) => {
+                let error = self.classify(error, true);
+                if let AuthError::SignInExpired(_) = error {
+                    self.end_expired_sign_in().await;
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Drops a sign-in whose refresh token Entra ID rejected, in memory and in the keyring.
+    async fn end_expired_sign_in(&self) {
+        *self.tokens() = Tokens {
+            expired: true,
+            ..Tokens::default()
+        };
+        let store = self.store.clone();
+        let _busy = self.clock().busy();
+        if let Err(error) = run_blocking(move || store.clear()).await {
+            tracing::warn!(%error, "could not delete the rejected sign-in from the keyring");
+        }
+        tracing::warn!("the refresh token was rejected; the user must sign in again");
+    }
+
+    async fn accept_sign_in(&self, response: BasicTokenResponse) -> Persistence {
+        self.tokens().expired = false;
+        self.accept_tokens(response).await;
+        let persistence = self
+            .tokens()
+            .persistence
+            .clone()
+            .unwrap_or(Persistence::Keyring);
+        tracing::info!(persisted = persistence == Persistence::Keyring, "signed in");
+        persistence
+    }
+
+    /// Keeps the new tokens and replaces the stored refresh token; returns the access token.
+    async fn accept_tokens(&self, response: BasicTokenResponse) -> Secret {
+        let access = Secret::new(response.access_token().secret().clone());
+        let lifetime = response.expires_in().unwrap_or(DEFAULT_ACCESS_LIFETIME);
+        let expires_at = self.clock().now() + lifetime;
+        let new_refresh = response
+            .refresh_token()
+            .map(|token| Secret::new(token.secret().clone()));
+        {
+            let mut tokens = self.tokens();
+            tokens.access = Some(AccessToken {
+                token: access.clone(),
+                expires_at,
+            });
+            if let Some(refresh) = &new_refresh {
+                tokens.refresh = Some(refresh.clone());
+            }
+        }
+        let Some(refresh) = new_refresh else {
+            return access;
+        };
+
+        let store = self.store.clone();
+        let _busy = self.clock().busy();
+        let saved = run_blocking(move || store.save(&refresh)).await;
+        let persistence = match saved {
+            Ok(()) => Persistence::Keyring,
+            Err(error) => {
+                tracing::warn!(
+                    %error,
+                    "the keyring refused the refresh token; sign-in will not survive a restart"
+                );
+                // An older token left in the keyring would make the warning untrue after a
+                // restart, and it may still be redeemable: remove it.
+                let store = self.store.clone();
+                if let Err(clear_error) = run_blocking(move || store.clear()).await {
+                    tracing::debug!(error = %clear_error, "could not remove the older stored token");
+                }
+                Persistence::MemoryOnly {
+                    reason: error.to_string(),
+                }
+            }
+        };
+        self.tokens().persistence = Some(persistence);
+        access
+    }
+
+    fn scopes(&self) -> Vec<Scope> {
+        self.config.scopes.iter().cloned().map(Scope::new).collect()
+    }
+
+    fn admin_consent_url(&self) -> url::Url {
+        self.config.admin_consent_url()
+    }
+
+    fn token_http(&self, label: &'static str) -> TokenHttp {
+        TokenHttp {
+            http: self.http.clone(),
+            label,
+        }
+    }
+
+    /// Turns an `oauth2` error into an [`AuthError`] without keeping any response body, which
+    /// may hold tokens.
+    fn classify<T>(
+        &self,
+        error: RequestTokenError<HttpError, StandardErrorResponse<T>>,
+        refreshing: bool,
+    ) -> AuthError
+    where
+        T: oauth2::ErrorResponseType + AsRef<str> + std::fmt::Display + Send + Sync + 'static,
+    {
+        match error {
+            RequestTokenError::ServerResponse(answer) => {
+                let entra = EntraError::new(
+                    answer.error().as_ref(),
+                    answer.error_description().map(String::as_str),
+                    &self.admin_consent_url(),
+                );
+                tracing::debug!(code = %entra.code_text(), refreshing, "entra id returned an error");
+                if refreshing && entra.ends_sign_in() {
+                    AuthError::SignInExpired(Some(entra))
+                } else {
+                    AuthError::Entra(entra)
+                }
+            }
+            RequestTokenError::Request(error) => AuthError::Network(error),
+            RequestTokenError::Parse(error, _body) => {
+                AuthError::Protocol(format!("invalid JSON at {}", error.path()))
+            }
+            RequestTokenError::Other(text) => AuthError::Protocol(text),
+        }
+    }
+}
+
+/// Runs a keyring call on the blocking pool, since D-Bus and the Windows API block.
+async fn run_blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result,
+        Err(join_error) => Err(StoreError::Other(format!(
+            "keyring task failed: {join_error}"
+        ))),
+    }
+}
