@@ -1,3 +1,5 @@
 //! Tests of the engine: the mapping table, scenarios on a simulated world, and properties.
 
+mod scenarios;
 mod table;
+mod world;
