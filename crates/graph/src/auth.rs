@@ -78,7 +78,11 @@ pub enum AuthError {
 impl AuthError {
     /// Whether a later retry may succeed without the user doing anything.
     pub fn is_transient(&self) -> bool {
-        matches!(self, AuthError::Network(_) | AuthError::Protocol(_))
+        match self {
+            AuthError::Network(_) | AuthError::Protocol(_) => true,
+            AuthError::Entra(entra) => entra.is_transient(),
+            _ => false,
+        }
     }
 }
 

@@ -106,6 +106,12 @@ impl EntraError {
         }
     }
 
+    /// Whether the service reported a passing failure (`server_error`,
+    /// `temporarily_unavailable`), so a later retry may succeed.
+    pub fn is_transient(&self) -> bool {
+        self.error == "server_error" || self.error == "temporarily_unavailable"
+    }
+
     /// Whether this answer means the refresh token can no longer be used.
     pub fn ends_sign_in(&self) -> bool {
         self.error == "invalid_grant" || self.error == "interaction_required"
@@ -241,6 +247,20 @@ mod tests {
         assert!(text.contains("AADSTS65001"), "{text}");
         assert!(text.contains("ask your administrator"), "{text}");
         assert!(text.contains("adminconsent?client_id=c"), "{text}");
+    }
+
+    #[test]
+    fn service_errors_are_transient() {
+        let cases = [
+            ("temporarily_unavailable", true),
+            ("server_error", true),
+            ("invalid_grant", false),
+            ("invalid_client", false),
+        ];
+        for (error, expected) in cases {
+            let parsed = EntraError::new(error, Some("AADSTS90033: busy"), &consent_url());
+            assert_eq!(parsed.is_transient(), expected, "{error}");
+        }
     }
 
     #[test]
