@@ -107,7 +107,11 @@ impl GraphClient {
     /// `GET /me/presence`, within 5 s.
     pub async fn get_presence(&self) -> Result<TeamsPresence, GraphFailure> {
         let response = self.send(&GET_PRESENCE, None).await?;
-        parse_presence(&response.body)
+        let parsed = parse_presence(&response.body);
+        if let Err(GraphFailure::Malformed { reason }) = &parsed {
+            tracing::debug!(reason = %reason, "graph presence response unreadable");
+        }
+        parsed
     }
 
     /// `setPresence` Busy / InACall, `expirationDuration` PT5M, `sessionId` = the client id,

@@ -642,3 +642,37 @@ async fn declined_device_code_is_reported() {
     assert_eq!(entra.error, "authorization_declined");
     assert_eq!(entra.kind, EntraErrorKind::Declined);
 }
+
+/// A second sign-in while one waits for the browser is refused at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn second_sign_in_is_refused() {
+    let h = Harness::start().await;
+    let opened = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = Arc::clone(&opened);
+    let idle_browser: graph::OpenUrl = Box::new(move |_: &url::Url| {
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    });
+    let auth = Arc::clone(&h.auth);
+    let first =
+        tokio::spawn(async move { auth.sign_in_browser(&idle_browser, FIVE_MINUTES).await });
+    common::wait_until(|| opened.load(std::sync::atomic::Ordering::SeqCst)).await;
+
+    let browser = graph::scripted_browser(h.shared_clock());
+    let error = h
+        .auth
+        .sign_in_browser(&browser, FIVE_MINUTES)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, AuthError::InProgress), "{error:?}");
+    let error = h
+        .auth
+        .complete_device_code(
+            h.auth.start_device_code().await.unwrap(),
+            std::future::pending(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(error, AuthError::InProgress), "{error:?}");
+    first.abort();
+}
