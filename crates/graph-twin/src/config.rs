@@ -1,8 +1,9 @@
-//! What a twin simulates: the app registration, the signed-in user and the service's limits.
+//! The twin's configuration: the app registration, the signed-in user and the service's
+//! limits.
 
 use std::time::Duration;
 
-/// The Entra ID app registration the twin knows.
+/// The Entra ID app registration the twin serves.
 #[derive(Debug, Clone)]
 pub struct AppRegistration {
     /// Application (client) id.
@@ -58,7 +59,7 @@ impl Default for TwinUser {
     }
 }
 
-/// What happens when the user reaches the sign-in page.
+/// The outcome when the user reaches the sign-in page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignInBehaviour {
     /// The user is signed in already and consents to what the app requests; the twin redirects
@@ -88,7 +89,7 @@ pub struct TwinConfig {
     pub device_code_interval: Duration,
     /// Graph's request budget per app and tenant: (requests, window). `None` turns it off.
     pub throttle: Option<(u32, Duration)>,
-    /// What the sign-in page does.
+    /// The outcome of the sign-in page.
     pub sign_in: SignInBehaviour,
     /// When true a refresh token stops working once it has been redeemed. Entra keeps the old
     /// one valid, so this is a stricter mode for testing that a client stores the new token.

@@ -24,7 +24,7 @@ pub const REFRESH_TOKEN_INACTIVITY: Duration = Duration::from_secs(90 * 24 * 60 
 /// An OAuth error as Entra returns it: the OAuth `error`, an AADSTS number and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntraError {
-    /// HTTP status of the token endpoint's answer.
+    /// HTTP status of the token endpoint's response.
     pub status: u16,
     /// The OAuth error, e.g. `invalid_grant`.
     pub error: &'static str,
@@ -53,7 +53,7 @@ impl EntraError {
         Self::new(400, "invalid_grant", code, message)
     }
 
-    /// A required parameter is missing (AADSTS900144).
+    /// Builds the error for a missing required parameter (AADSTS900144).
     pub fn missing(parameter: &str) -> Self {
         Self::new(
             400,
@@ -83,7 +83,7 @@ impl PkceMethod {
         }
     }
 
-    /// The method's name on the wire.
+    /// Returns the method's name on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::S256 => "S256",
@@ -102,8 +102,8 @@ impl PkceMethod {
     }
 }
 
-/// Whether `redirect_uri` matches `registered` as Entra compares loopback URIs: scheme,
-/// host and path must be equal; only the port of an `http` loopback URI is ignored.
+/// Returns whether `requested` matches `registered` as Entra compares loopback URIs. Scheme,
+/// host and path must be equal, and only the port of an `http` loopback URI is ignored.
 pub fn redirect_uri_matches(registered: &str, requested: &str) -> bool {
     let (Ok(registered), Ok(requested)) = (Url::parse(registered), Url::parse(requested)) else {
         return false;
@@ -185,7 +185,7 @@ struct DeviceSignIn {
     state: DeviceState,
 }
 
-/// The answer of the device authorization endpoint.
+/// The response of the device authorization endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceAuthorization {
     /// The code the client polls with.
@@ -211,7 +211,7 @@ pub struct IssuedTokens {
     pub expires_in: u64,
 }
 
-/// Who may call Graph with a token, and for what.
+/// The caller and the permissions behind a valid access token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenGrant {
     /// The actor the token was issued to (`app` unless a test asked for another).
@@ -222,7 +222,7 @@ pub struct TokenGrant {
     pub scopes: BTreeSet<String>,
 }
 
-/// Why Graph refuses a bearer token.
+/// The reason Graph rejects a bearer token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenRejection {
     /// The request carried no token.
@@ -245,7 +245,7 @@ pub struct TokenStore {
 }
 
 impl TokenStore {
-    /// A store with the registration's consent and no tokens.
+    /// Creates a store with the registration's consent and no tokens.
     pub fn new(config: &TwinConfig) -> Self {
         Self {
             consent: ConsentSet::new(&config.registration.consented_scopes),
@@ -481,7 +481,7 @@ impl TokenStore {
         true
     }
 
-    /// Answers a device code poll (`grant_type=urn:ietf:params:oauth:grant-type:device_code`).
+    /// Handles a device code poll (`grant_type=urn:ietf:params:oauth:grant-type:device_code`).
     pub fn poll_device_code(
         &mut self,
         config: &TwinConfig,
@@ -636,7 +636,7 @@ impl TokenStore {
         })
     }
 
-    /// The actor a token (access or refresh) belongs to, for the request log.
+    /// Returns the actor a token (access or refresh) belongs to, for the request log.
     pub fn actor_of(&self, token: &str) -> Option<&str> {
         self.access_tokens
             .get(token)

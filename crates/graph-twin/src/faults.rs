@@ -8,7 +8,7 @@ use std::time::Duration;
 use clock::Instant;
 use serde::{Deserialize, Serialize};
 
-/// The endpoints the twin tells apart in its request log and fault rules.
+/// The endpoints the twin distinguishes in its request log and fault rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Endpoint {
@@ -49,7 +49,7 @@ impl Endpoint {
         Endpoint::DeviceCode,
     ];
 
-    /// The name used in records, faults and the admin API.
+    /// Returns the name used in records, faults and the admin API.
     pub fn as_str(self) -> &'static str {
         match self {
             Endpoint::Presence => "presence",
@@ -65,7 +65,7 @@ impl Endpoint {
         }
     }
 
-    /// Whether Graph (not Entra) serves this endpoint, so it counts against the budget.
+    /// Returns whether Graph (not Entra) serves this endpoint, so it counts against the budget.
     pub fn is_graph(self) -> bool {
         !matches!(
             self,
@@ -97,12 +97,12 @@ impl FromStr for Endpoint {
     }
 }
 
-/// What an injected fault does to a request.
+/// The effect of an injected fault on a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum FaultKind {
-    /// Answers with this status and the service's error body instead of handling the request;
-    /// with `retry_after_seconds` a `Retry-After` header is added.
+    /// Responds with this status and the service's error body instead of handling the
+    /// request. With `retry_after_seconds` a `Retry-After` header is added.
     Status {
         /// HTTP status, e.g. 503 or 429.
         status: u16,
@@ -110,18 +110,18 @@ pub enum FaultKind {
         #[serde(default)]
         retry_after_seconds: Option<u64>,
     },
-    /// Handles the request when it arrives and sends the answer this much later.
+    /// Handles the request when it arrives and sends the response this much later.
     Delay {
         /// The delay in milliseconds of clock time.
         millis: u64,
     },
-    /// Closes the connection without an answer (TCP reset).
+    /// Closes the connection without a response (TCP reset).
     Reset,
-    /// Never answers; the connection closes after [`TIMEOUT_GIVE_UP`] of clock time.
+    /// Sends no response. The connection closes after [`TIMEOUT_GIVE_UP`] of clock time.
     Timeout,
     /// Handles the request but sends a body that is not valid JSON.
     Malformed,
-    /// Answers `GET /me/presence` with this body verbatim (status 200).
+    /// Responds to `GET /me/presence` with this body verbatim (status 200).
     Body {
         /// The JSON text to send.
         body: String,
@@ -138,7 +138,7 @@ pub const TIMEOUT_GIVE_UP: Duration = Duration::from_secs(60);
 pub struct Fault {
     /// The endpoint it applies to; [`Endpoint::Any`] matches every endpoint.
     pub endpoint: Endpoint,
-    /// What it does.
+    /// The effect.
     #[serde(flatten)]
     pub kind: FaultKind,
     /// How many requests it affects; `None` = until the faults are cleared.
@@ -147,7 +147,7 @@ pub struct Fault {
 }
 
 impl Fault {
-    /// A fault for the next `count` requests to `endpoint`.
+    /// Creates a fault for the next `count` requests to `endpoint`.
     pub fn new(endpoint: Endpoint, kind: FaultKind, count: u32) -> Self {
         Self {
             endpoint,
@@ -156,7 +156,7 @@ impl Fault {
         }
     }
 
-    /// A fault for every request to `endpoint` until the faults are cleared.
+    /// Creates a fault for every request to `endpoint` until the faults are cleared.
     pub fn until_cleared(endpoint: Endpoint, kind: FaultKind) -> Self {
         Self {
             endpoint,
@@ -183,7 +183,7 @@ impl FaultQueue {
         self.rules.clear();
     }
 
-    /// The rules still pending.
+    /// Returns the rules still pending.
     pub fn pending(&self) -> Vec<Fault> {
         self.rules.iter().cloned().collect()
     }
@@ -217,7 +217,7 @@ pub struct TokenBucket {
 }
 
 impl TokenBucket {
-    /// A full bucket.
+    /// Creates a full bucket.
     pub fn new(limit: u32, window: Duration, now: Instant) -> Self {
         Self {
             limit,

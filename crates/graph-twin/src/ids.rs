@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rand::distr::{Alphanumeric, SampleString};
 use rand::Rng;
 
-/// A random GUID in the lower-case 8-4-4-4-12 form Entra and Graph use for ids.
+/// Generates a random GUID in the lower-case 8-4-4-4-12 form Entra and Graph use for ids.
 pub fn guid() -> String {
     let bytes: [u8; 16] = rand::rng().random();
     let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
@@ -19,12 +19,13 @@ pub fn guid() -> String {
     )
 }
 
-/// A random opaque token of `length` URL-safe characters.
+/// Generates a random opaque token of `length` URL-safe characters.
 pub fn opaque(length: usize) -> String {
     Alphanumeric.sample_string(&mut rand::rng(), length)
 }
 
-/// A device-flow user code: nine upper-case letters and digits, as Entra shows them.
+/// Generates a device-flow user code: nine upper-case letters and digits, as Entra shows
+/// them.
 pub fn user_code() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rng();
@@ -67,13 +68,13 @@ fn civil(time: SystemTime) -> (i64, u32, u32, u64, u64, u64, u32) {
     )
 }
 
-/// `2024-05-01T12:30:05` in UTC, the form of Graph's `innerError.date`.
+/// Formats `time` as `2024-05-01T12:30:05` in UTC, the form of Graph's `innerError.date`.
 pub fn graph_date(time: SystemTime) -> String {
     let (year, month, day, hour, minute, second, _) = civil(time);
     format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}")
 }
 
-/// `2024-05-01 12:30:05Z`, the form of the `timestamp` field in Entra's error bodies.
+/// Formats `time` as `2024-05-01 12:30:05Z`, the form of Entra's error `timestamp`.
 pub fn entra_timestamp(time: SystemTime) -> String {
     let (year, month, day, hour, minute, second, _) = civil(time);
     format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}Z")
@@ -112,6 +113,8 @@ mod tests {
         assert!(code
             .chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
-        assert!(!code.contains('0') && !code.contains('O') && !code.contains('1'));
+        for ambiguous in ['0', 'O', '1', 'I'] {
+            assert!(!code.contains(ambiguous), "{code} contains {ambiguous}");
+        }
     }
 }

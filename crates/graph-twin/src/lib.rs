@@ -1,9 +1,9 @@
 //! A local double of Entra ID sign-in and Microsoft Graph presence.
 //!
 //! No test machine reaches Microsoft, so every sign-in and Graph path of Presence Bridge runs
-//! against this twin. It serves, on 127.0.0.1, the OAuth 2.0 endpoints of the Microsoft
-//! identity platform (`/{tenant}/oauth2/v2.0/authorize`, `token`, `devicecode`) and the Graph
-//! presence endpoints under `/v1.0`, and enforces the rules Microsoft documents for them:
+//! against this twin. It serves the OAuth 2.0 endpoints of the Microsoft identity platform
+//! (`/{tenant}/oauth2/v2.0/authorize`, `token`, `devicecode`) and the Graph presence endpoints
+//! under `/v1.0` on 127.0.0.1. It enforces the rules Microsoft documents for them:
 //! registered redirect URIs, single-use authorization codes, PKCE, refresh tokens, device code
 //! states, scopes, the documented `setPresence` pairs and durations, session expiry and fading,
 //! and the aggregation of sessions and the user's preferred presence.
@@ -74,8 +74,8 @@ pub(crate) struct State {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
-        // Handlers never panic while holding the lock on purpose; if one did, the plain data
-        // inside is still consistent enough for a test double.
+        // A panic while the lock is held leaves plain data behind that later requests can
+        // still use, so a poisoned lock is taken over instead of failing every request.
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -136,22 +136,22 @@ impl Twin {
         })
     }
 
-    /// `http://127.0.0.1:PORT/`.
+    /// Returns the base URL, `http://127.0.0.1:PORT/`.
     pub fn base_url(&self) -> Url {
         self.shared.base_url.clone()
     }
 
-    /// The authority host: `{authority_host}{tenant}/oauth2/v2.0/authorize` and so on.
+    /// Returns the authority host: `{authority_host}{tenant}/oauth2/v2.0/authorize` and so on.
     pub fn authority_host(&self) -> Url {
         self.shared.base_url.clone()
     }
 
-    /// The Graph base URL, ending in `v1.0/`.
+    /// Returns the Graph base URL, ending in `v1.0/`.
     pub fn graph_base(&self) -> Url {
         http::graph_base(&self.shared)
     }
 
-    /// The configuration the twin runs with.
+    /// Returns the configuration the twin runs with.
     pub fn config(&self) -> &TwinConfig {
         &self.shared.config
     }
@@ -187,13 +187,13 @@ impl Twin {
         self.shared.lock().presence.set_out_of_office(now, on);
     }
 
-    /// The aggregated presence as `GET /me/presence` would return it now.
+    /// Returns the aggregated presence as `GET /me/presence` would return it now.
     pub fn presence(&self) -> PresenceSnapshot {
         let now = self.shared.now();
         self.shared.lock().presence.snapshot(now)
     }
 
-    /// The live application session with this id (the app's client id).
+    /// Returns the live application session with this id (the app's client id).
     pub fn app_session(&self, session_id: &str) -> Option<SessionSnapshot> {
         let now = self.shared.now();
         self.shared.lock().presence.app_session(now, session_id)
@@ -214,7 +214,7 @@ impl Twin {
         self.shared.lock().faults.clear();
     }
 
-    /// The fault rules still pending.
+    /// Returns the fault rules still pending.
     pub fn pending_faults(&self) -> Vec<Fault> {
         self.shared.lock().faults.pending()
     }
@@ -242,28 +242,28 @@ impl Twin {
         self.shared.lock().bucket = None;
     }
 
-    /// Delays every answer (Graph and Entra) by `latency` of clock time from now on.
+    /// Delays every response (Graph and Entra) by `latency` of clock time from now on.
     pub fn set_latency(&self, latency: Duration) {
         self.shared.lock().latency = latency;
     }
 
-    /// Every request received so far, oldest first.
+    /// Returns every request received so far, oldest first.
     pub fn requests(&self) -> Vec<RequestRecord> {
         self.shared.lock().log.records()
     }
 
-    /// Requests counted per endpoint, status and actor.
+    /// Counts the requests per endpoint, status and actor.
     pub fn counters(&self) -> Counters {
         self.shared.lock().log.counters()
     }
 
-    /// Authorization requests that got a code, oldest first.
+    /// Returns the authorization requests that got a code, oldest first.
     pub fn authorizations(&self) -> Vec<AuthorizeRecord> {
         self.shared.lock().tokens.authorizations().to_vec()
     }
 
-    /// A valid access token for the same user and client id with every consented permission,
-    /// whose requests the log attributes to `actor` (e.g. `peer`).
+    /// Issues a valid access token for the same user and client id with every consented
+    /// permission. The log attributes its requests to `actor` (e.g. `peer`).
     pub fn issue_token_for(&self, actor: &str) -> String {
         let now = self.shared.now();
         self.shared

@@ -7,17 +7,17 @@ use serde::Serialize;
 
 use crate::faults::Endpoint;
 
-/// How a request ended.
+/// The end state of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Outcome {
     /// Still being handled (or delayed).
     Pending,
-    /// Answered with this HTTP status.
+    /// A response with this HTTP status was sent.
     Answered(u16),
-    /// The connection was closed without an answer.
+    /// The connection was closed without a response.
     Reset,
-    /// The twin never answered and closed the connection after giving up.
+    /// The twin sent no response and closed the connection after giving up.
     TimedOut,
 }
 
@@ -32,20 +32,20 @@ pub struct RequestRecord {
     pub method: String,
     /// Path and query as received.
     pub path: String,
-    /// Who sent it: `app` unless the token was issued for another actor.
+    /// The sender: `app` unless the token was issued for another actor.
     pub actor: String,
     /// When it arrived, on the twin's clock.
     pub sent: Instant,
-    /// When the answer went out (or the connection closed).
+    /// When the response went out (or the connection closed).
     pub answered: Option<Instant>,
-    /// How it ended.
+    /// The end state.
     pub outcome: Outcome,
-    /// The injected fault or throttling that shaped the answer, if any.
+    /// The injected fault or throttling that shaped the response, if any.
     pub fault: Option<String>,
 }
 
 impl RequestRecord {
-    /// The HTTP status, when the request was answered.
+    /// Returns the HTTP status, when a response was sent.
     pub fn status(&self) -> Option<u16> {
         match self.outcome {
             Outcome::Answered(status) => Some(status),
@@ -96,7 +96,7 @@ impl RequestLog {
         id
     }
 
-    /// Changes the actor once the handler knows it (e.g. from a refresh token).
+    /// Changes the actor once the handler has found it (e.g. from a refresh token).
     pub fn set_actor(&mut self, id: u64, actor: &str) {
         if let Some(record) = self.get_mut(id) {
             record.actor = actor.to_string();
@@ -123,12 +123,12 @@ impl RequestLog {
         self.records.get_mut(index)
     }
 
-    /// A copy of every record.
+    /// Returns a copy of every record.
     pub fn records(&self) -> Vec<RequestRecord> {
         self.records.clone()
     }
 
-    /// Counts of every record.
+    /// Counts every record per endpoint, status and actor.
     pub fn counters(&self) -> Counters {
         let mut counters = Counters::default();
         for record in &self.records {

@@ -50,19 +50,19 @@ pub const PREFERRED_PAIRS: &[(&str, &str)] = &[
     ("Offline", "OffWork"),
 ];
 
-/// Whether `setPresence` accepts this pair; Graph compares the names exactly.
+/// Returns whether `setPresence` accepts this pair. Graph compares the names exactly.
 pub fn app_session_pair_allowed(availability: &str, activity: &str) -> bool {
     APP_SESSION_PAIRS.contains(&(availability, activity))
 }
 
-/// Whether `setUserPreferredPresence` accepts this pair.
+/// Returns whether `setUserPreferredPresence` accepts this pair.
 pub fn preferred_pair_allowed(availability: &str, activity: &str) -> bool {
     PREFERRED_PAIRS.contains(&(availability, activity))
 }
 
-/// How long a preferred presence lasts when the request sets no `expirationDuration`: one day
-/// for `Busy` and `DoNotDisturb`, seven days for everything else, as Teams does for a
-/// manually chosen status.
+/// Returns how long a preferred presence lasts when the request sets no
+/// `expirationDuration`: one day for `Busy` and `DoNotDisturb`, seven days for everything
+/// else, as Teams does for a manually chosen status.
 pub fn default_preferred_duration(availability: &str) -> Duration {
     const DAY: Duration = Duration::from_secs(24 * 60 * 60);
     match availability {
@@ -84,7 +84,7 @@ pub struct PresenceSnapshot {
     pub sequence_number: String,
 }
 
-/// One application presence session as it stands at the time of the query.
+/// One application presence session as it is at the time of the query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionSnapshot {
     /// The session id, which Graph requires to be the application's client id.
@@ -93,7 +93,7 @@ pub struct SessionSnapshot {
     pub availability: String,
     /// The activity the application posted.
     pub activity: String,
-    /// What the session contributes now, after fading: (availability, activity).
+    /// The session's current state after fading, as (availability, activity).
     pub effective: (String, String),
     /// When the last `setPresence` for this session arrived.
     pub set_at: Instant,
@@ -117,7 +117,7 @@ impl Session {
         self.expires_at.is_none_or(|expires_at| now < expires_at)
     }
 
-    /// The state the session shows at `now`; only application sessions fade.
+    /// Returns the state the session shows at `now`. Only application sessions fade.
     fn effective(&self, now: Instant) -> (String, String) {
         let fades = self.expires_at.is_some() && self.availability == "Available";
         let age = now - self.set_at;
@@ -262,7 +262,7 @@ impl PresenceModel {
         existed
     }
 
-    /// The live application session with this id.
+    /// Returns the live application session with this id.
     pub fn app_session(&self, now: Instant, session_id: &str) -> Option<SessionSnapshot> {
         let session = self
             .app_sessions
@@ -283,7 +283,7 @@ impl PresenceModel {
         self.sequence = 1;
     }
 
-    /// The aggregated presence at `now`.
+    /// Returns the aggregated presence at `now`.
     pub fn snapshot(&mut self, now: Instant) -> PresenceSnapshot {
         let visible = self.observe(now);
         PresenceSnapshot {
@@ -339,7 +339,7 @@ impl PresenceModel {
         // The permutation table shows Available plus out of office as activity OutOfOffice;
         // other states keep their activity and carry only the flag.
         // NOTE: Offline/OutOfOffice for a user with no session is a guess; Microsoft does not
-        // document which availability goes with out of office when nobody is signed in.
+        // document which availability goes with out of office when no client is signed in.
         let activity = match (availability.as_str(), activity.as_str(), self.out_of_office) {
             ("Available", "Available", true) | ("Offline", "Offline", true) => {
                 "OutOfOffice".to_string()
@@ -528,7 +528,7 @@ mod tests {
         check_at(&mut model, 9, ("Available", "AvailableInactive"));
         check_at(&mut model, 10, ("Away", "Away"));
         check_at(&mut model, 60, ("Away", "Away"));
-        // A fresh post holds the state again.
+        // A fresh post keeps the state again.
         model.set_app_session(
             at(61),
             "app",

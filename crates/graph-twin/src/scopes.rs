@@ -23,7 +23,7 @@ pub struct ScopeRequest {
     pub offline_access: bool,
 }
 
-/// Why a `scope` parameter is invalid.
+/// The reason a `scope` parameter is invalid.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScopeError {
     /// The parameter is missing or blank.
@@ -63,7 +63,8 @@ impl ScopeRequest {
     }
 }
 
-/// Whether `name` looks like a Graph delegated permission such as `Presence.ReadWrite`.
+/// Returns whether `name` looks like a Graph delegated permission such as
+/// `Presence.ReadWrite`.
 fn is_permission_name(name: &str) -> bool {
     let mut parts = name.split('.');
     let resource = parts.next().unwrap_or_default();
@@ -80,7 +81,7 @@ pub struct ConsentSet {
 }
 
 impl ConsentSet {
-    /// A set holding `names`.
+    /// Creates a set that contains `names`.
     pub fn new<'a>(names: impl IntoIterator<Item = &'a String>) -> Self {
         let mut set = Self::default();
         for name in names {
@@ -96,17 +97,17 @@ impl ConsentSet {
             .or_insert_with(|| name.to_string());
     }
 
-    /// Whether the permission is in the set.
+    /// Returns whether the permission is in the set.
     pub fn contains(&self, name: &str) -> bool {
         self.names.contains_key(&name.to_ascii_lowercase())
     }
 
-    /// The permissions in the spelling they were consented with.
+    /// Returns the permissions in the spelling they were consented with.
     pub fn names(&self) -> impl Iterator<Item = &String> {
         self.names.values()
     }
 
-    /// Lower-case names, as access tokens store them for checks.
+    /// Returns the lower-case names, as access tokens store them for checks.
     pub fn lower_case(&self) -> BTreeSet<String> {
         self.names.keys().cloned().collect()
     }

@@ -25,7 +25,7 @@ pub struct ConnectionControl {
 }
 
 impl ConnectionControl {
-    /// Closes the connection with a TCP reset instead of answering.
+    /// Closes the connection with a TCP reset instead of sending a response.
     pub fn reset(&self) {
         self.reset.notify_one();
     }

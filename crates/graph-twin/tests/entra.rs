@@ -183,6 +183,10 @@ async fn authorize_request_errors_redirect() {
     check_error_redirect(&answer, "invalid_scope", 70_011);
     let answer = authorize_with(&harness, AUTHORIZE, "code_challenge_method", Some("S512")).await;
     check_error_redirect(&answer, "invalid_request", 501_491);
+    let answer = authorize_with(&harness, AUTHORIZE, "response_mode", Some("form_post")).await;
+    check_error_redirect(&answer, "invalid_request", 900_144);
+    let answer = authorize_with(&harness, AUTHORIZE, "response_mode", Some("query")).await;
+    assert!(answer.redirect_query().contains_key("code"));
 }
 
 #[tokio::test]

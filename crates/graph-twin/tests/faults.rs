@@ -142,7 +142,7 @@ async fn delay_runs_on_the_clock() {
         tokio::spawn(async move { http.post(url).bearer_auth(token).json(&body).send().await })
     };
     harness.clock.settle().await;
-    // The answer is computed on arrival: the session exists already, the answer is not sent.
+    // The response is computed on arrival, so the session exists already but nothing is sent.
     assert!(harness.twin.app_session(&harness.client_id()).is_some());
     let record = harness.twin.requests().into_iter().last().unwrap();
     assert_eq!(record.outcome, Outcome::Pending);

@@ -484,6 +484,7 @@ async fn preferred_presence_over_http() {
         ("Busy", "Busy", true),
         ("Busy", "InACall", false),
         ("DoNotDisturb", "Presenting", false),
+        ("busy", "busy", false),
     ] {
         let body = json!({ "availability": availability, "activity": activity, "expirationDuration": "PT8H" });
         let answer = harness.post_json(path, &token, &body).await;
@@ -497,6 +498,14 @@ async fn preferred_presence_over_http() {
             check_graph_error(&answer, StatusCode::BAD_REQUEST, "InvalidArgument");
         }
     }
+    let zero = json!({ "availability": "Away", "activity": "Away", "expirationDuration": "PT0S" });
+    let answer = harness.post_json(path, &token, &zero).await;
+    check_graph_error(&answer, StatusCode::BAD_REQUEST, "InvalidArgument");
+    let missing = json!({ "activity": "Away" });
+    let answer = harness.post_json(path, &token, &missing).await;
+    check_graph_error(&answer, StatusCode::BAD_REQUEST, "InvalidArgument");
+    assert_eq!(harness.presence_pair(&token).await, pair("Busy", "Busy"));
+
     // The preferred Busy/Busy outranks the app's call.
     harness.set_presence(&token, "Busy", "InACall", None).await;
     assert_eq!(harness.presence_pair(&token).await, pair("Busy", "Busy"));

@@ -17,7 +17,7 @@ use serde_json::json;
 use crate::faults::{Fault, FaultKind, TokenBucket};
 use crate::Shared;
 
-/// The admin routes; the caller nests them under `/_twin`.
+/// Builds the admin routes; the caller nests them under `/_twin`.
 pub(super) fn router() -> Router<Arc<Shared>> {
     Router::new()
         .route("/teams", post(set_teams))

@@ -70,7 +70,7 @@ fn check_client(shared: &Shared, client_id: Option<&str>) -> Result<String, Entr
     Ok(registration.client_id.clone())
 }
 
-/// The page Entra shows when it cannot send the user back to the app.
+/// Builds the page Entra shows when it cannot send the user back to the app.
 fn error_page(error: &EntraError) -> Response {
     let text = html_escape(&error.description());
     let page = format!(
@@ -100,7 +100,7 @@ fn redirect_error(redirect_uri: &Url, error: &EntraError, state: Option<&str>) -
     found(&target)
 }
 
-/// A `302 Found` to `target`, as Entra answers the authorization request.
+/// Builds a `302 Found` to `target`, the status Entra uses for the authorization response.
 fn found(target: &Url) -> Response {
     (
         StatusCode::FOUND,
@@ -109,7 +109,7 @@ fn found(target: &Url) -> Response {
         .into_response()
 }
 
-/// What a [`SignInBehaviour::Error`] number redirects with.
+/// Builds the error a [`SignInBehaviour::Error`] number redirects with.
 fn sign_in_error(shared: &Shared, code: u32) -> EntraError {
     let client_id = &shared.config.registration.client_id;
     let (error, message) = match code {

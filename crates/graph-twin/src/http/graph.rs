@@ -1,8 +1,9 @@
 //! Microsoft Graph: `/me`, the user's presence and the four presence actions.
 //!
-//! Checks run in the order Graph applies them as far as it is known: the bearer token (401),
-//! the JSON body and its required fields (400; Graph reports a missing `sessionId` even when
-//! the token also lacks the permission), the permission (403), then the action's own rules.
+//! Checks run in the order Graph applies them, as far as it is known. First the bearer token
+//! (401), then the JSON body and its required fields (400), then the permission (403), then
+//! the action's own rules. Graph reports a missing `sessionId` even when the token also lacks
+//! the permission, which puts the body before the permission.
 
 use std::sync::Arc;
 
@@ -103,7 +104,7 @@ fn require_scope(grant: &TokenGrant, any_of: &[&str]) -> Result<(), GraphError> 
     Err(GraphError::new(StatusCode::FORBIDDEN, "Forbidden", ""))
 }
 
-/// Whether `/users/{user}` names the signed-in user, by object id or user principal name.
+/// Checks that `/users/{user}` names the signed-in user, by object id or user principal name.
 fn check_user(shared: &Shared, user: &str) -> Result<(), GraphError> {
     let me = &shared.config.user;
     if user.eq_ignore_ascii_case(&me.id) || user.eq_ignore_ascii_case(&me.user_principal_name) {
@@ -318,7 +319,7 @@ fn invalid(message: &str) -> GraphError {
     GraphError::new(StatusCode::BAD_REQUEST, "InvalidArgument", message)
 }
 
-/// A required string field, or the validation error Graph sends for it.
+/// Reads a required string field, or returns the validation error Graph sends for it.
 fn required<'a>(
     fields: &'a Map<String, Value>,
     name: &str,

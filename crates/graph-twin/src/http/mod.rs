@@ -34,7 +34,7 @@ pub(crate) struct RequestContext {
     pub client_request_id: String,
 }
 
-/// The Graph base URL of a twin: `{base}v1.0/`.
+/// Returns the Graph base URL of a twin: `{base}v1.0/`.
 pub(crate) fn graph_base(shared: &Shared) -> Url {
     shared
         .base_url
@@ -42,7 +42,7 @@ pub(crate) fn graph_base(shared: &Shared) -> Url {
         .unwrap_or_else(|_| shared.base_url.clone())
 }
 
-/// Every route of the twin.
+/// Builds every route of the twin.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let services = Router::new()
         .route("/{tenant}/oauth2/v2.0/authorize", get(entra::authorize))
@@ -100,7 +100,7 @@ fn classify(method: &Method, path: &str) -> Endpoint {
     }
 }
 
-/// The bearer token of a request, if any.
+/// Returns the bearer token of a request, if any.
 pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers
         .get(axum::http::header::AUTHORIZATION)?
@@ -162,7 +162,7 @@ async fn front(State(shared): State<Arc<Shared>>, mut request: Request, next: Ne
     };
     tracing::debug!(%endpoint, %path, log_id = context.log_id, ?fault, "request");
 
-    // Faults that answer without the handler.
+    // Faults that send a response without running the handler.
     let mut extra_delay = Duration::ZERO;
     let mut malformed = false;
     let mut response = match fault {
@@ -222,7 +222,7 @@ async fn front(State(shared): State<Arc<Shared>>, mut request: Request, next: Ne
         );
     }
 
-    // Answers are computed on arrival and sent after the delay, on the shared clock.
+    // Responses are computed on arrival and sent after the delay, on the shared clock.
     let delay = latency + extra_delay;
     if !delay.is_zero() {
         let _waiting = shared.clock.waiting();
@@ -267,8 +267,8 @@ fn add_graph_headers(headers: &mut HeaderMap, context: &RequestContext) {
     }
 }
 
-/// The error answer of an injected status fault, in the shape of the service that owns the
-/// endpoint.
+/// Builds the error response of an injected status fault, in the shape of the service that
+/// owns the endpoint.
 fn fault_response(
     shared: &Shared,
     context: &RequestContext,
@@ -323,7 +323,7 @@ fn throttled_response(shared: &Shared, context: &RequestContext, wait: Duration)
     response
 }
 
-/// A Graph error: `{"error":{"code","message","innerError":{...}}}`.
+/// Builds a Graph error: `{"error":{"code","message","innerError":{...}}}`.
 pub(crate) fn graph_error(
     shared: &Shared,
     context: &RequestContext,
@@ -404,12 +404,12 @@ pub(crate) fn no_store(headers: &mut HeaderMap) {
     );
 }
 
-/// Whether a peer may use the admin API: loopback only.
+/// Returns whether a peer may use the admin API: loopback only.
 pub(crate) fn is_loopback(connect: Option<&ConnectInfo<std::net::SocketAddr>>) -> bool {
     connect.is_some_and(|ConnectInfo(address)| address.ip().is_loopback())
 }
 
-/// An empty 200 answer, as Graph sends for the presence actions.
+/// Builds an empty 200 response, as Graph sends for the presence actions.
 pub(crate) fn ok_empty() -> Response {
     (StatusCode::OK, Body::empty()).into_response()
 }
@@ -459,6 +459,15 @@ mod tests {
         );
         check(Method::POST, "/v1.0/me/presence", Endpoint::Any);
         check(Method::GET, "/v1.0/me/calendar", Endpoint::Any);
+    }
+
+    #[test]
+    fn admin_api_is_loopback_only() {
+        let peer = |address: &str| ConnectInfo(address.parse::<std::net::SocketAddr>().unwrap());
+        assert!(is_loopback(Some(&peer("127.0.0.1:5000"))));
+        assert!(is_loopback(Some(&peer("[::1]:5000"))));
+        assert!(!is_loopback(Some(&peer("192.168.1.20:5000"))));
+        assert!(!is_loopback(None));
     }
 
     #[test]

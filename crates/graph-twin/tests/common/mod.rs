@@ -18,7 +18,7 @@ use url::Url;
 /// A PKCE verifier long enough for RFC 7636 (43 characters or more).
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk-presence-bridge";
 
-/// The S256 challenge of [`VERIFIER`].
+/// Computes the S256 challenge of `verifier`.
 pub fn s256(verifier: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
@@ -30,7 +30,7 @@ pub struct Harness {
     pub http: reqwest::Client,
 }
 
-/// A minimal answer: status, headers and body text.
+/// A response reduced to status, headers and body text.
 #[derive(Debug)]
 pub struct Answer {
     pub status: StatusCode,
@@ -51,7 +51,7 @@ impl Answer {
             .map(str::to_string)
     }
 
-    /// The `Location` header's query parameters.
+    /// Returns the `Location` header's query parameters.
     pub fn redirect_query(&self) -> HashMap<String, String> {
         let location = self.header("location").expect("a Location header");
         Url::parse(&location)
@@ -61,7 +61,7 @@ impl Answer {
             .collect()
     }
 
-    /// The AADSTS number of an Entra error body.
+    /// Returns the AADSTS number of an Entra error body.
     pub fn aadsts(&self) -> u64 {
         self.json()["error_codes"][0]
             .as_u64()
