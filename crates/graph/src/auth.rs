@@ -555,7 +555,7 @@ impl Authenticator {
                     tracing::debug!(error = %clear_error, "could not remove the older stored token");
                 }
                 Persistence::MemoryOnly {
-                    reason: error.to_string(),
+                    reason: crate::error_chain(&error),
                 }
             }
         };

@@ -251,13 +251,13 @@ fn auth_failure(error: AuthError) -> Failure {
     let failure = match error {
         AuthError::NotSignedIn | AuthError::SignInExpired(_) => GraphFailure::SignInExpired,
         error if error.is_transient() => GraphFailure::Transient {
-            reason: error_chain(&error),
+            reason: crate::error_chain(&error),
         },
         AuthError::Entra(entra) => GraphFailure::Forbidden {
             reason: entra.to_string(),
         },
         other => GraphFailure::Transient {
-            reason: error_chain(&other),
+            reason: crate::error_chain(&other),
         },
     };
     Failure::Graph(failure)
@@ -266,20 +266,8 @@ fn auth_failure(error: AuthError) -> Failure {
 fn transport_reason(error: &HttpError) -> String {
     match error {
         HttpError::Timeout(limit) => format!("no answer from Graph within {} s", limit.as_secs()),
-        HttpError::Transport(_) => error_chain(error),
+        HttpError::Transport(_) => crate::error_chain(error),
     }
-}
-
-/// An error and its causes in one line, e.g. "the request failed: connection refused".
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Maps a non-401 response to success or a failure.

@@ -43,3 +43,15 @@ pub use store::{
     KeyringStore, MemorySecretStore, MemoryStoreRule, SecretStore, StoreError, TokenStore,
     CHUNK_BYTES, KEYRING_SERVICE, WINDOWS_BLOB_LIMIT,
 };
+
+/// An error and its causes in one line, e.g. "the request failed: connection refused".
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
