@@ -136,7 +136,6 @@ pub struct AuthorizeRecord {
 
 #[derive(Debug, Clone)]
 struct AuthorizationCode {
-    client_id: String,
     redirect_uri: String,
     scopes: ScopeRequest,
     challenge: Option<(String, PkceMethod)>,
@@ -155,7 +154,6 @@ struct AccessToken {
 #[derive(Debug, Clone)]
 struct RefreshToken {
     actor: String,
-    client_id: String,
     openid: Vec<String>,
     last_used: Instant,
     redeemed: bool,
@@ -177,7 +175,6 @@ pub enum DeviceState {
 
 #[derive(Debug, Clone)]
 struct DeviceSignIn {
-    client_id: String,
     user_code: String,
     scopes: ScopeRequest,
     expires_at: Instant,
@@ -234,6 +231,9 @@ pub enum TokenRejection {
 }
 
 /// Everything Entra remembers: consent, codes and tokens.
+///
+/// The twin serves one app registration and the token endpoint rejects every other client id
+/// first, so codes and tokens need no check of the client they were issued to.
 #[derive(Debug)]
 pub struct TokenStore {
     consent: ConsentSet,
@@ -278,7 +278,6 @@ impl TokenStore {
         self.codes.insert(
             code.clone(),
             AuthorizationCode {
-                client_id: record.client_id.clone(),
                 redirect_uri: record.redirect_uri.clone(),
                 scopes,
                 challenge,
@@ -300,7 +299,6 @@ impl TokenStore {
         &mut self,
         config: &TwinConfig,
         now: Instant,
-        client_id: &str,
         code: &str,
         redirect_uri: &str,
         code_verifier: Option<&str>,
@@ -321,12 +319,6 @@ impl TokenStore {
             return Err(EntraError::invalid_grant(
                 70_008,
                 "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.",
-            ));
-        }
-        if entry.client_id != client_id {
-            return Err(EntraError::invalid_grant(
-                70_000,
-                "The provided value for the 'code' parameter is not valid. The code was issued to a different client.",
             ));
         }
         if entry.redirect_uri != redirect_uri {
@@ -351,9 +343,8 @@ impl TokenStore {
 
         entry.redeemed = true;
         let scopes = entry.scopes.clone();
-        let client_id = entry.client_id.clone();
         let length = config.refresh_token_length;
-        Ok(self.issue(config, now, "app", &client_id, &scopes, length))
+        Ok(self.issue(config, now, "app", &scopes, length))
     }
 
     /// Redeems a refresh token (`grant_type=refresh_token`).
@@ -389,12 +380,6 @@ impl TokenStore {
                 "The provided refresh token was redeemed already; this twin runs with strict refresh token rotation and accepts only the newest one.",
             ));
         }
-        if entry.client_id != client_id {
-            return Err(EntraError::invalid_grant(
-                70_000,
-                "The provided value for the 'refresh_token' parameter is not valid. The token was issued to a different client.",
-            ));
-        }
 
         let mut scopes = match scope {
             Some(text) => ScopeRequest::parse(text).map_err(|_| invalid_scope(text))?,
@@ -426,7 +411,7 @@ impl TokenStore {
             entry.last_used = now;
         }
         let length = config.rotated_refresh_token_length;
-        Ok(self.issue(config, now, &actor, client_id, &scopes, length))
+        Ok(self.issue(config, now, &actor, &scopes, length))
     }
 
     /// Starts a device code sign-in.
@@ -434,7 +419,6 @@ impl TokenStore {
         &mut self,
         config: &TwinConfig,
         now: Instant,
-        client_id: &str,
         scopes: ScopeRequest,
     ) -> DeviceAuthorization {
         let device_code = ids::opaque(120);
@@ -442,7 +426,6 @@ impl TokenStore {
         self.devices.insert(
             device_code.clone(),
             DeviceSignIn {
-                client_id: client_id.to_string(),
                 user_code: user_code.clone(),
                 scopes,
                 expires_at: now + config.device_code_lifetime,
@@ -486,7 +469,6 @@ impl TokenStore {
         &mut self,
         config: &TwinConfig,
         now: Instant,
-        client_id: &str,
         device_code: &str,
     ) -> Result<IssuedTokens, EntraError> {
         let bad_code = || {
@@ -500,9 +482,6 @@ impl TokenStore {
         let Some(sign_in) = self.devices.get_mut(device_code) else {
             return Err(bad_code());
         };
-        if sign_in.client_id != client_id {
-            return Err(bad_code());
-        }
         if now >= sign_in.expires_at && sign_in.state != DeviceState::Redeemed {
             return Err(EntraError::new(
                 400,
@@ -540,7 +519,7 @@ impl TokenStore {
                 sign_in.state = DeviceState::Redeemed;
                 let scopes = sign_in.scopes.clone();
                 let length = config.refresh_token_length;
-                Ok(self.issue(config, now, "app", client_id, &scopes, length))
+                Ok(self.issue(config, now, "app", &scopes, length))
             }
         }
     }
@@ -556,9 +535,7 @@ impl TokenStore {
             default: true,
             ..ScopeRequest::default()
         };
-        let client_id = config.registration.client_id.clone();
-        self.issue(config, now, actor, &client_id, &scopes, 0)
-            .access_token
+        self.issue(config, now, actor, &scopes, 0).access_token
     }
 
     fn issue(
@@ -566,7 +543,6 @@ impl TokenStore {
         config: &TwinConfig,
         now: Instant,
         actor: &str,
-        client_id: &str,
         scopes: &ScopeRequest,
         refresh_token_length: usize,
     ) -> IssuedTokens {
@@ -585,7 +561,7 @@ impl TokenStore {
             access_token.clone(),
             AccessToken {
                 actor: actor.to_string(),
-                client_id: client_id.to_string(),
+                client_id: config.registration.client_id.clone(),
                 scopes: self.consent.lower_case(),
                 expires_at: now + config.access_token_lifetime,
             },
@@ -597,7 +573,6 @@ impl TokenStore {
                 token.clone(),
                 RefreshToken {
                     actor: actor.to_string(),
-                    client_id: client_id.to_string(),
                     openid: scopes.openid.clone(),
                     last_used: now,
                     redeemed: false,

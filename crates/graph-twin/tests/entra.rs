@@ -55,6 +55,7 @@ async fn authorize_redirect_uri_rules() {
         ("https://localhost:53123/", false),
         ("http://localhost.evil.example/", false),
         ("http://localhost:53123/#fragment", false),
+        ("http://localhost:53123/?next=1", false),
         ("not a url", false),
     ];
     for (redirect_uri, accepted) in cases {

@@ -365,14 +365,9 @@ fn redeem(
             let code = param("code").ok_or_else(|| EntraError::missing("code"))?;
             let redirect_uri =
                 param("redirect_uri").ok_or_else(|| EntraError::missing("redirect_uri"))?;
-            state.tokens.redeem_code(
-                config,
-                now,
-                &client_id,
-                code,
-                redirect_uri,
-                param("code_verifier"),
-            )
+            state
+                .tokens
+                .redeem_code(config, now, code, redirect_uri, param("code_verifier"))
         }
         "refresh_token" => {
             let refresh_token =
@@ -399,9 +394,7 @@ fn redeem(
             }
             let device_code =
                 param("device_code").ok_or_else(|| EntraError::missing("device_code"))?;
-            state
-                .tokens
-                .poll_device_code(config, now, &client_id, device_code)
+            state.tokens.poll_device_code(config, now, device_code)
         }
         other => Err(EntraError {
             status: 400,
@@ -428,7 +421,7 @@ pub(super) async fn device_code(
     };
     let started = check_tenant(&shared, &tenant)
         .and_then(|()| check_client(&shared, param("client_id")))
-        .and_then(|client_id| {
+        .and_then(|_client_id| {
             let scopes = ScopeRequest::parse(param("scope").unwrap_or_default()).map_err(
                 |error| match error {
                     ScopeError::Missing => EntraError::missing("scope"),
@@ -439,7 +432,7 @@ pub(super) async fn device_code(
             Ok(shared
                 .lock()
                 .tokens
-                .start_device_sign_in(&shared.config, now, &client_id, scopes))
+                .start_device_sign_in(&shared.config, now, scopes))
         });
     let authorization = match started {
         Ok(authorization) => authorization,
