@@ -1,9 +1,9 @@
 //! Entra ID sign-in and the token lifecycle: browser sign-in with PKCE, "sign in with a code",
 //! single-flight refresh, the keyring and the in-memory fallback.
 //!
-//! The refresh token lives in the OS keyring and in memory; the access token only in memory. If
-//! the keyring cannot take the token, the user stays signed in for this run and
-//! [`Persistence::MemoryOnly`] carries the reason; no token is ever written anywhere else.
+//! The refresh token lives in the OS keyring and in memory, the access token only in memory.
+//! If the keyring rejects the token, the user stays signed in for this run and
+//! [`Persistence::MemoryOnly`] carries the reason. No token is ever written anywhere else.
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -34,7 +34,7 @@ const DEFAULT_ACCESS_LIFETIME: Duration = Duration::from_secs(3600);
 type OAuthClient =
     BasicClient<EndpointSet, EndpointSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
-/// Why a sign-in or a token refresh failed.
+/// A failed sign-in or token refresh.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     /// No refresh token: the user has not signed in, or signed out.
@@ -43,7 +43,7 @@ pub enum AuthError {
     /// The refresh token was rejected (`invalid_grant`): the user must sign in again.
     #[error("the sign-in has expired: sign in again")]
     SignInExpired(#[source] Option<EntraError>),
-    /// Entra ID answered with an error; it carries the AADSTS code and the action.
+    /// Entra ID returned an error, with its AADSTS code and the action.
     #[error(transparent)]
     Entra(#[from] EntraError),
     /// The browser did not come back to the loopback listener in time.
@@ -67,16 +67,16 @@ pub enum AuthError {
     /// The loopback listener could not be bound.
     #[error("could not start the loopback listener for the sign-in")]
     Listener(#[source] std::io::Error),
-    /// Entra ID could not be reached, or did not answer in time.
+    /// Entra ID could not be reached, or did not respond in time.
     #[error("could not reach entra id")]
     Network(#[source] HttpError),
-    /// Entra ID sent something that is not a valid OAuth answer.
+    /// Entra ID sent something that is not a valid OAuth response.
     #[error("entra id sent an unexpected answer: {0}")]
     Protocol(String),
 }
 
 impl AuthError {
-    /// Whether a later retry may succeed without the user doing anything.
+    /// Returns whether a later retry may succeed without the user doing anything.
     pub fn is_transient(&self) -> bool {
         match self {
             AuthError::Network(_) | AuthError::Protocol(_) => true,
@@ -86,7 +86,7 @@ impl AuthError {
     }
 }
 
-/// Where the refresh token of the current sign-in is kept.
+/// The place where the refresh token of the current sign-in is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Persistence {
     /// In the OS keyring: the sign-in survives a restart.
@@ -117,14 +117,14 @@ pub enum SignInState {
     SignedOut,
     /// The refresh token was rejected; the user must sign in again.
     Expired,
-    /// Signed in; `persistence` says whether it survives a restart.
+    /// Signed in, and `persistence` tells whether the sign-in survives a restart.
     SignedIn {
-        /// Where the refresh token is kept.
+        /// The place where the refresh token is kept.
         persistence: Persistence,
     },
 }
 
-/// What [`Authenticator::restore`] found in the keyring.
+/// The result of [`Authenticator::restore`].
 #[derive(Debug)]
 pub enum Restored {
     /// A refresh token; the next request refreshes the access token with it.
@@ -136,7 +136,7 @@ pub enum Restored {
     StoreFailed(StoreError),
 }
 
-/// What the window shows for "Sign in with a code".
+/// The text the window shows for "Sign in with a code".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceCodePrompt {
     /// The code the user types in.
@@ -151,7 +151,7 @@ pub struct DeviceCodePrompt {
     pub expires_in: Duration,
 }
 
-/// Entra ID's addition to the device authorization answer.
+/// Entra ID's addition to the device authorization response.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EntraDeviceFields {
     /// A sentence with the URL and the code, localised by Entra ID.
@@ -163,7 +163,7 @@ impl ExtraDeviceAuthorizationFields for EntraDeviceFields {}
 
 /// A started "Sign in with a code"; pass it to [`Authenticator::complete_device_code`].
 pub struct DeviceCodeFlow {
-    /// What to show the user.
+    /// The code and URL to show the user.
     pub prompt: DeviceCodePrompt,
     details: DeviceAuthorizationResponse<EntraDeviceFields>,
 }
@@ -235,12 +235,12 @@ impl Authenticator {
         })
     }
 
-    /// The configuration this authenticator signs in with.
+    /// Returns the configuration this authenticator signs in with.
     pub fn config(&self) -> &GraphConfig {
         &self.config
     }
 
-    /// The HTTP client, shared with the Graph client so both use one connection pool.
+    /// Returns the HTTP client, shared with the Graph client so both use one connection pool.
     pub fn http(&self) -> &HttpClient {
         &self.http
     }
@@ -255,7 +255,7 @@ impl Authenticator {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The current sign-in state.
+    /// Returns the current sign-in state.
     pub fn state(&self) -> SignInState {
         let tokens = self.tokens();
         match (&tokens.refresh, &tokens.persistence) {
@@ -351,7 +351,7 @@ impl Authenticator {
         Ok(self.accept_sign_in(response).await)
     }
 
-    /// Starts "Sign in with a code": asks Entra ID for a device code to show the user.
+    /// Starts "Sign in with a code": requests a device code from Entra ID to show the user.
     pub async fn start_device_code(&self) -> Result<DeviceCodeFlow, AuthError> {
         let details: DeviceAuthorizationResponse<EntraDeviceFields> = self
             .oauth
@@ -408,7 +408,7 @@ impl Authenticator {
         Ok(self.accept_sign_in(response).await)
     }
 
-    /// A valid access token, refreshed first when it is missing or about to expire.
+    /// Returns a valid access token, refreshed first when it is missing or about to expire.
     pub async fn access_token(&self) -> Result<Secret, AuthError> {
         if let Some(token) = self.current_access() {
             return Ok(token);
@@ -421,7 +421,7 @@ impl Authenticator {
         self.refresh_locked().await
     }
 
-    /// A new access token after Graph rejected `rejected` with 401.
+    /// Returns a new access token after Graph rejected `rejected` with 401.
     ///
     /// Single-flight: when several requests are rejected at once, the first one refreshes and
     /// the others wait for it and get its token.
@@ -458,7 +458,7 @@ impl Authenticator {
         (now + ACCESS_TOKEN_MARGIN < access.expires_at).then(|| access.token.clone())
     }
 
-    /// Redeems the refresh token; the caller holds `refresh_flight`.
+    /// Redeems the refresh token. The caller must have locked `refresh_flight`.
     async fn refresh_locked(&self) -> Result<Secret, AuthError> {
         let refresh = {
             let tokens = self.tokens();
@@ -579,7 +579,7 @@ impl Authenticator {
     }
 
     /// Turns an `oauth2` error into an [`AuthError`] without keeping any response body, which
-    /// may hold tokens.
+    /// may contain tokens.
     fn classify<T>(
         &self,
         error: RequestTokenError<HttpError, StandardErrorResponse<T>>,

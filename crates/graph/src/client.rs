@@ -19,13 +19,13 @@ use crate::Secret;
 /// A boxed future, so that the boundary traits stay object safe.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Where the driver reads the Teams presence from: Graph polling today, a push source later.
+/// The source of the Teams presence: Graph polling today, a push source later.
 pub trait PresenceSource: Send + Sync {
-    /// The user's current Teams presence.
+    /// Reads the user's current Teams presence.
     fn get_presence(&self) -> BoxFuture<'_, Result<TeamsPresence, GraphFailure>>;
 }
 
-/// Where the driver publishes the Swyx call to Teams.
+/// The target where the driver publishes the Swyx call to Teams.
 pub trait CallPresenceSink: Send + Sync {
     /// Publishes the app session as Busy / InACall for five minutes.
     fn set_in_a_call(&self) -> BoxFuture<'_, GraphWriteResult>;
@@ -94,12 +94,12 @@ const GET_ME: Call = Call {
 };
 
 impl GraphClient {
-    /// A client that takes its tokens from `auth`.
+    /// Creates a client that takes its tokens from `auth`.
     pub fn new(auth: Arc<Authenticator>) -> Self {
         Self { auth }
     }
 
-    /// The authenticator behind this client.
+    /// Returns the authenticator behind this client.
     pub fn authenticator(&self) -> &Arc<Authenticator> {
         &self.auth
     }
@@ -265,7 +265,7 @@ fn auth_failure(error: AuthError) -> Failure {
 
 fn transport_reason(error: &HttpError) -> String {
     match error {
-        HttpError::Timeout(limit) => format!("no answer from Graph within {} s", limit.as_secs()),
+        HttpError::Timeout(limit) => format!("Graph request timed out after {} s", limit.as_secs()),
         HttpError::Transport(_) => crate::error_chain(error),
     }
 }
@@ -328,8 +328,8 @@ fn check_status(
     Err(Failure::Graph(failure))
 }
 
-/// The `error.code` of a Graph error body, kept short; the message may name the user, so it is
-/// not kept.
+/// Extracts the `error.code` of a Graph error body. The message is dropped because it may name
+/// the user.
 fn graph_error_code(body: &[u8]) -> Option<String> {
     #[derive(Deserialize)]
     struct Envelope {

@@ -1,4 +1,4 @@
-//! Entra ID error answers: the AADSTS code and what the user or an administrator can do.
+//! Entra ID error responses: the AADSTS code and what the user or an administrator can do.
 //!
 //! Entra ID puts its numeric code into `error_description` ("AADSTS65001: The user or
 //! administrator has not consented …") and also into an `error_codes` array that standard OAuth

@@ -13,7 +13,7 @@ use oauth2::{AsyncHttpClient, HttpRequest, HttpResponse};
 
 use crate::config::TOKEN_TIMEOUT;
 
-/// Why an HTTP exchange produced no response.
+/// A failed HTTP exchange, with no response.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
     /// No response arrived in time.
@@ -46,7 +46,7 @@ impl std::fmt::Debug for HttpClient {
 }
 
 impl HttpClient {
-    /// A client that follows no redirects and takes its proxy from the environment
+    /// Builds a client that follows no redirects and takes its proxy from the environment
     /// (`HTTPS_PROXY`, `NO_PROXY`, and the OS settings reqwest reads).
     pub fn new(clock: SharedClock) -> Result<Self, HttpError> {
         let client = reqwest::Client::builder()
@@ -57,12 +57,12 @@ impl HttpClient {
         Ok(Self { client, clock })
     }
 
-    /// The underlying reqwest client, to build requests with.
+    /// Returns the underlying reqwest client, to build requests with.
     pub(crate) fn reqwest(&self) -> &reqwest::Client {
         &self.client
     }
 
-    /// The shared clock.
+    /// Returns the shared clock.
     pub(crate) fn clock(&self) -> &SharedClock {
         &self.clock
     }

@@ -6,7 +6,7 @@
 //!   with a single-flight refresh.
 //! - [`GraphClient`] reads `GET /me/presence` and `GET /me`, publishes and clears the app's
 //!   call session, and maps every failure to the engine's [`engine::GraphFailure`]. The driver
-//!   sees it through the [`PresenceSource`] and [`CallPresenceSink`] traits.
+//!   uses it through the [`PresenceSource`] and [`CallPresenceSink`] traits.
 //!
 //! Every wait runs on the shared [`clock::SharedClock`], and every request holds a busy guard
 //! while in flight. Logs carry endpoint, status and elapsed time; never a token, code, user
@@ -44,7 +44,7 @@ pub use store::{
     CHUNK_BYTES, KEYRING_SERVICE, WINDOWS_BLOB_LIMIT,
 };
 
-/// An error and its causes in one line, e.g. "the request failed: connection refused".
+/// Joins an error and its causes into one line, e.g. "the request failed: connection refused".
 pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();

@@ -1,8 +1,8 @@
 //! The loopback listener that receives the browser's redirect after an interactive sign-in.
 //!
-//! It binds `127.0.0.1` on a random port; the redirect URI given to Entra ID is
-//! `http://localhost:<port>/`, the registered `http://localhost` with the port (Entra ID ignores
-//! the port of a loopback redirect). It serves until one callback with the expected `state`, or
+//! It binds `127.0.0.1` on a random port. The redirect URI given to Entra ID is
+//! `http://localhost:<port>/`, which is the registered `http://localhost` with the port, because
+//! Entra ID ignores the port of a loopback redirect. It serves until one callback with the expected `state`, or
 //! an error callback, arrives; it answers anything else with 400, and closes once that callback
 //! is answered. Each connection gets its own task, because browsers open idle speculative
 //! connections that must not block the real callback.
@@ -25,7 +25,7 @@ const MAX_REQUEST_BYTES: usize = 16 * 1024;
 /// Time a connection may take to send its request.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// What the browser's redirect carried.
+/// The parameters of the browser's redirect.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Callback {
     /// An authorization code with the expected state.
@@ -52,7 +52,7 @@ impl CallbackListener {
         Ok(Self { listener, port })
     }
 
-    /// The address the listener is bound to.
+    /// Returns the address the listener is bound to.
     #[cfg(test)]
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
@@ -101,7 +101,7 @@ struct Shared {
     decided: AtomicBool,
 }
 
-/// How one request is answered.
+/// The response to one request.
 enum Verdict {
     Decisive(Callback),
     BadRequest(&'static str),
@@ -147,7 +147,7 @@ async fn handle_connection(
                 write_response(&mut stream, 400, "text/plain", "sign-in already completed").await;
         }
         Verdict::BadRequest(reason) => {
-            tracing::debug!(reason, "loopback request answered with 400");
+            tracing::debug!(reason, "loopback request rejected with 400");
             let _ = write_response(&mut stream, 400, "text/plain", reason).await;
         }
     }

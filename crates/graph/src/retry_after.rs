@@ -2,8 +2,8 @@
 
 use std::time::{Duration, SystemTime};
 
-/// The wait a `Retry-After` value asks for, measured from `now` for an HTTP date; `None` when
-/// the value is neither form. A date in the past means no wait.
+/// Returns the wait a `Retry-After` value requests, measured from `now` for an HTTP date, or
+/// `None` when the value is neither form. A date in the past means no wait.
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {

@@ -16,17 +16,17 @@ impl Secret {
         Self(value.into())
     }
 
-    /// The secret value; keep it out of logs and error messages.
+    /// Returns the secret value, which must stay out of logs and error messages.
     pub fn expose(&self) -> &str {
         &self.0
     }
 
-    /// Length of the value in bytes, which is safe to log.
+    /// Returns the length of the value in bytes, which is safe to log.
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
-    /// Whether the value is empty.
+    /// Returns whether the value is empty.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -1,8 +1,8 @@
 //! The refresh token in the OS keyring, split into chunks that every platform store accepts.
 //!
-//! Layout, the same on every platform so that a test on Linux proves the Windows case: under the
+//! Every platform uses the same layout, so a test on Linux proves the Windows case. Under the
 //! keyring service `presence-bridge`, the entry named after the account (`<client id>@<tenant>`)
-//! is the head, `pb1;<generation>;<chunks>;<bytes>;<fnv-1a 64 hex>`, and the token itself is in
+//! is the head: `pb1;<generation>;<chunks>;<bytes>;<fnv-1a 64 hex>`. The token itself is in
 //! entries `<account>#<generation><index>`, each at most [`CHUNK_BYTES`] bytes. Windows
 //! Credential Manager accepts 2,560 bytes of UTF-16 per credential, that is 1,280 characters;
 //! 1,000 bytes of UTF-8 never exceed that.
@@ -27,7 +27,7 @@ pub const WINDOWS_BLOB_LIMIT: usize = 2560;
 
 const HEAD_VERSION: &str = "pb1";
 
-/// Why the keyring could not be used.
+/// An error of the OS keyring or of a stand-in store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// No keyring service runs (no Secret Service on the session bus, no platform store).
@@ -57,7 +57,7 @@ pub enum StoreError {
 /// Calls may block (the Secret Service speaks D-Bus), so async code calls them from a blocking
 /// task.
 pub trait SecretStore: Send + Sync + 'static {
-    /// The value under `key`, or `None` when there is none.
+    /// Returns the value under `key`, or `None` when there is none.
     fn get(&self, key: &str) -> Result<Option<String>, StoreError>;
     /// Stores `value` under `key`, replacing what was there.
     fn set(&self, key: &str, value: &str) -> Result<(), StoreError>;
@@ -73,14 +73,15 @@ pub struct KeyringStore {
 }
 
 impl KeyringStore {
-    /// The store under [`KEYRING_SERVICE`].
+    /// Creates the store under [`KEYRING_SERVICE`].
     pub fn new() -> Self {
         Self {
             service: KEYRING_SERVICE.to_owned(),
         }
     }
 
-    /// A store under another service name, for tests that must not touch the app's entries.
+    /// Creates a store under another service name, for tests that must not touch the app's
+    /// entries.
     pub fn with_service(service: impl Into<String>) -> Self {
         Self {
             service: service.into(),
@@ -142,8 +143,8 @@ fn map_keyring_error(error: keyring::Error, bytes: usize) -> StoreError {
     }
 }
 
-/// How a [`MemorySecretStore`] behaves, to stand in for the platform stores in tests and in the
-/// app's demo mode.
+/// The behaviour of a [`MemorySecretStore`], to stand in for the platform stores in tests and
+/// in the app's demo mode.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MemoryStoreRule {
     /// Accepts every value.
@@ -156,8 +157,8 @@ pub enum MemoryStoreRule {
     Locked,
 }
 
-/// A keyring in memory, shared by its clones, so that a new [`TokenStore`] over a clone sees
-/// what an earlier one wrote, as a restarted app sees the OS keyring.
+/// A keyring in memory, shared by its clones, so that a new [`TokenStore`] over a clone reads
+/// what an earlier one wrote, as a restarted app reads the OS keyring.
 #[derive(Debug, Clone)]
 pub struct MemorySecretStore {
     entries: Arc<Mutex<BTreeMap<String, String>>>,
@@ -165,7 +166,7 @@ pub struct MemorySecretStore {
 }
 
 impl MemorySecretStore {
-    /// An empty store with `rule`.
+    /// Creates an empty store with `rule`.
     pub fn new(rule: MemoryStoreRule) -> Self {
         Self {
             entries: Arc::default(),
@@ -173,7 +174,7 @@ impl MemorySecretStore {
         }
     }
 
-    /// Every key and value, for tests that look for stale entries.
+    /// Returns every key and value, for tests that look for stale entries.
     pub fn snapshot(&self) -> BTreeMap<String, String> {
         self.lock().clone()
     }
@@ -308,7 +309,7 @@ fn split_chunks(text: &str, max_bytes: usize) -> Vec<&str> {
 }
 
 impl TokenStore {
-    /// The token of `account` in `store`.
+    /// Creates the store of `account`'s token in `store`.
     pub fn new(store: Arc<dyn SecretStore>, account: impl Into<String>) -> Self {
         Self {
             store,
