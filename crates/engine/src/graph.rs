@@ -309,6 +309,8 @@ impl Engine {
         self.call.stale_marker = false;
         self.call.hold_after_clear = None;
         self.call.last_set_sent = Some(sent_at);
+        // Graph applied the set before this answer, so the session ends by this instant.
+        self.call.session_expiry = Some(now + timing::SESSION_EXPIRY);
         self.call.set_refused = false;
         self.call.clear_refused = false;
         self.call.refused = None;
@@ -362,10 +364,13 @@ impl Engine {
         self.call.unsure = false;
         self.call.stale_marker = false;
         self.call.last_set_sent = None;
+        self.call.session_expiry = None;
         self.call.probe = None;
         self.call.override_label = None;
         self.call.hold_after_clear = Some((now, now + timing::ECHO_HOLD_AFTER_CLEAR));
+        // Polls sent before the clear may show our session: only a later one gives the target.
         self.teams.epoch = now;
+        self.teams.fresh = false;
     }
 
     fn on_write_refused(
@@ -381,11 +386,19 @@ impl Engine {
         match write {
             // A refused set was not applied: no session, no retry during this call.
             GraphWrite::SetInACall => self.call.set_refused = true,
-            // A refused clear cannot be repeated; the session expires within 5 minutes.
+            // A refused clear cannot be repeated. The session stays in Graph until its expiry,
+            // 5 minutes after the last set, so Teams → Swyx stays held until then unless a
+            // poll shows it gone sooner.
             GraphWrite::Clear => {
+                let expiry = self
+                    .call
+                    .session_expiry
+                    .unwrap_or(now + timing::SESSION_EXPIRY);
                 self.call.clear_refused = true;
                 self.life.clear_before_sign_out = false;
                 self.end_session(now);
+                let until = expiry.max(now + timing::ECHO_HOLD_AFTER_CLEAR);
+                self.call.hold_after_clear = Some((now, until));
             }
         }
     }

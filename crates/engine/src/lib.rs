@@ -161,6 +161,8 @@ struct CallState {
     backoff: Backoff,
     /// Send instant of the last acknowledged set: the keep-alive counts from it.
     last_set_sent: Option<Instant>,
+    /// The latest instant the session can expire by itself (last acknowledgement + 5 min).
+    session_expiry: Option<Instant>,
     /// A set was refused (403/400): no retry until the next call or sign-in.
     set_refused: bool,
     /// A clear was refused (403/400): no retry until sign-in.
@@ -462,7 +464,10 @@ impl Engine {
             .hold_after_clear
             .is_some_and(|(_, until)| now >= until)
         {
+            // The hold ran out without a poll showing the session gone: the target comes
+            // from the next poll, not from one that may have shown our session.
             self.call.hold_after_clear = None;
+            self.teams.fresh = false;
         }
         while self.teams.throttle_level > 0
             && now >= self.teams.throttle_changed_at + timing::THROTTLE_DECAY

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 /// How often `setPresence` is re-posted while a Swyx call lasts (the session expires after 5 min).
 pub const KEEP_ALIVE: Duration = Duration::from_secs(120);
+/// The `expirationDuration` of every `setPresence` (PT5M).
+pub const SESSION_EXPIRY: Duration = Duration::from_secs(300);
 /// The longest Teams → Swyx writes stay held after `clearPresence` was acknowledged.
 pub const ECHO_HOLD_AFTER_CLEAR: Duration = Duration::from_secs(10);
 /// First backoff delay after a failure.

@@ -856,7 +856,8 @@ fn swyx_write_waits_for_graph_to_show_the_clear() {
         w.swyx_writes, 0,
         "held while Graph may lag behind the clear"
     );
-    w.go(12_000);
+    // The hold ends at 11.1 s; the next poll (12 s) gives the target.
+    w.go(13_000);
     assert_eq!(
         (w.swyx_status, w.swyx_writes),
         (Away, 1),
@@ -1094,4 +1095,48 @@ fn history_keeps_the_last_twenty() {
         "newest last"
     );
     assert_eq!(history.last().map(|e| e.to.as_str()), Some("Available"));
+}
+
+#[test]
+fn refused_clear_holds_until_session_expiry() {
+    // A refused clear leaves our session in Graph until it expires; writing its In a call to
+    // Swyx after 10 s would echo it.
+    let mut w = World::new("Available/Available", Available);
+    w.go(0);
+    w.swyx_call(true);
+    w.go(1_000);
+    let forbidden = GraphFailure::Forbidden {
+        reason: "missing scope".into(),
+    };
+    w.fault(Endpoint::ClearPresence, Fault::Fail(forbidden), 1);
+    w.swyx_call(false);
+    w.go(4 * MIN);
+    assert!(w.app_session());
+    assert_eq!(w.swyx_writes, 0);
+    w.go(6 * MIN);
+    assert!(!w.app_session(), "expired");
+    assert_eq!(w.swyx_writes, 0, "Available was never left");
+    assert_eq!(clears(&w), 1, "no retry loop");
+}
+
+#[test]
+fn hold_timeout_waits_for_a_poll_after_the_clear() {
+    // A poll sent before the clear showed our In a call; when the 10 s end without a newer
+    // poll, that old answer must not be written.
+    let mut w = World::new("Available/Available", Available);
+    w.go(0);
+    w.swyx_call(true);
+    w.go(2_000);
+    let throttled = GraphFailure::Throttled {
+        retry_after: Some(Duration::from_secs(30)),
+    };
+    w.fault(Endpoint::Presence, Fault::Fail(throttled), 1);
+    w.swyx_call(false);
+    w.go(20_000);
+    assert_eq!(
+        w.swyx_writes, 0,
+        "no write from a poll older than the clear"
+    );
+    w.go(40_000);
+    assert_eq!(w.swyx_writes, 0, "the next poll shows Available");
 }

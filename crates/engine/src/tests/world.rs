@@ -79,6 +79,9 @@ pub struct World {
     pub marker: bool,
     pub refreshes: u32,
     pub log: Vec<(Instant, Action)>,
+    /// Fail when the engine writes Swyx for the target Speaking: set where Teams never shows a
+    /// call of its own, so any such write would echo our own session.
+    pub forbid_speaking_writes: bool,
 }
 
 fn pair(text: &str) -> (String, String) {
@@ -140,6 +143,7 @@ impl World {
             marker: false,
             refreshes: 0,
             log: Vec::new(),
+            forbid_speaking_writes: false,
         }
     }
 
@@ -186,10 +190,81 @@ impl World {
         if !self.app_running {
             return;
         }
-        let actions = self.engine.handle(self.now, input);
+        let applied_before = self.engine.swyx.last_applied;
+        let shown_before = self.engine.swyx.observation.as_ref().map(|o| o.status);
+        let actions = self.engine.handle(self.now, input.clone());
+        self.check_invariants(&input, &actions, applied_before, shown_before);
         for action in actions {
             self.log.push((self.now, action.clone()));
             self.carry_out(action);
+        }
+    }
+
+    /// Checks what must hold after every input, whatever came before.
+    fn check_invariants(
+        &self,
+        input: &Input,
+        actions: &[Action],
+        applied_before: Option<SwyxTarget>,
+        shown_before: Option<SwyxSettable>,
+    ) {
+        for action in actions {
+            let Action::WriteSwyx(status) = action else {
+                continue;
+            };
+            let write = self
+                .engine
+                .swyx
+                .in_flight
+                .expect("a Swyx write is tracked in flight");
+            assert_eq!(write.status, *status, "after {input:?}");
+            assert_ne!(
+                Some(write.target),
+                applied_before,
+                "target unchanged, after {input:?}"
+            );
+            assert_ne!(
+                shown_before,
+                Some(*status),
+                "Swyx already shows it, after {input:?}"
+            );
+            if self.forbid_speaking_writes {
+                assert_ne!(
+                    write.target,
+                    SwyxTarget::Speaking,
+                    "echo of our call, after {input:?}"
+                );
+            }
+        }
+        let wakes = actions
+            .iter()
+            .filter(|a| matches!(a, Action::WakeAt(_)))
+            .count();
+        assert!(wakes <= 1, "one wake per input");
+        for action in actions {
+            if let Action::WakeAt(at) = action {
+                assert!(*at > self.now, "a wake in the future, after {input:?}");
+            }
+        }
+
+        // The view matches the last observed statuses.
+        let view = self.engine.view();
+        if let Some(presence) = &view.teams {
+            let lookup = table::lookup(presence);
+            assert_eq!(view.teams_label.as_deref(), Some(lookup.label()));
+            assert_eq!(view.target, lookup.target(self.engine.settings()));
+        }
+        if self.swyx_running && self.engine.swyx.attached {
+            let expected = if self.speaking {
+                SwyxStatus::Speaking
+            } else {
+                match self.swyx_status {
+                    SwyxSettable::Available => SwyxStatus::Available,
+                    SwyxSettable::Away => SwyxStatus::Away,
+                    SwyxSettable::DoNotDisturb => SwyxStatus::DoNotDisturb,
+                }
+            };
+            assert_eq!(view.swyx, Some(expected), "after {input:?}");
         }
     }
 
@@ -380,12 +455,12 @@ impl World {
                     return;
                 }
                 self.swyx_writes += 1;
-                self.swyx_status = status;
                 self.feed(Input::SwyxWriteDone {
                     target: status,
                     sent_at,
                     result: Ok(()),
                 });
+                self.swyx_status = status;
                 let observation = self.observation(true);
                 self.feed(Input::SwyxObserved(observation));
             }
