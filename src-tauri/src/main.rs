@@ -1,1 +1,63 @@
-fn main() {}
+//! Presence Bridge: a per-user tray app that keeps Microsoft Teams presence and SwyxWare
+//! presence in sync, both ways.
+//!
+//! This binary parses the command line, starts logging and runs either the tray app (Tauri)
+//! or, with `--headless`, the core alone.
+
+// Hide the console window of release builds on Windows.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod app;
+mod cli;
+mod commands;
+mod error;
+mod headless;
+mod i18n;
+mod logging;
+// FIXME: the wiring builds the core without this notifier, so no desktop notification is
+// shown yet; passing `notifier::DesktopNotifier::new()` as `CoreParts::notifier` fixes that
+// (and makes this `allow` unnecessary).
+#[allow(dead_code)]
+mod notifier;
+mod shell;
+mod tray;
+mod tray_host;
+mod view;
+mod wiring;
+
+#[cfg(test)]
+mod tests;
+
+use std::process::ExitCode;
+
+use bridge::config::Paths;
+use clap::Parser;
+use tracing::{error, info};
+
+fn main() -> ExitCode {
+    let args = cli::Args::parse();
+    let paths = Paths::for_user();
+    let logs = logging::init(&paths.log_dir);
+    info!(
+        version = env!("CARGO_PKG_VERSION"),
+        log_folder = %logs.folder.as_ref().map_or("none".into(), |folder| folder.display().to_string()),
+        "presence bridge starting"
+    );
+
+    let options = args.options();
+    let result = if options.headless {
+        headless::run(&options).map(|()| 0)
+    } else {
+        app::run(options)
+    };
+    match result {
+        Ok(code) => {
+            info!(code, "presence bridge stopped");
+            ExitCode::from(u8::try_from(code).unwrap_or(1))
+        }
+        Err(failure) => {
+            error!(error = format!("{failure:#}"), "presence bridge failed");
+            ExitCode::FAILURE
+        }
+    }
+}

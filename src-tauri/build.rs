@@ -1,0 +1,5 @@
+//! Generates the Tauri context (configuration, capabilities, icons) from `tauri.conf.json`.
+
+fn main() {
+    tauri_build::build();
+}

@@ -1,0 +1,152 @@
+//! The tray app: Tauri with one window, the tray icon and the core on Tauri's async runtime.
+//!
+//! Closing the window only hides it; sync goes on until Quit (tray menu, SIGTERM or Ctrl-C),
+//! which clears the own Graph session before the process exits.
+
+use anyhow::Context;
+use bridge::config::StartMode;
+use tauri::{AppHandle, Emitter, Manager, RunEvent, Runtime, WindowEvent};
+use tauri_plugin_autostart::{MacosLauncher, ManagerExt};
+use tracing::{info, warn};
+
+use crate::commands;
+use crate::headless::shutdown_signal;
+use crate::shell::Shell;
+use crate::tray::Tray;
+use crate::tray_host;
+use crate::wiring::{self, Options};
+
+/// The label of the one window.
+pub const MAIN_WINDOW: &str = "main";
+/// The event that carries a [`crate::view::UiState`] to the window on every change.
+pub const STATE_EVENT: &str = "state";
+
+/// Runs the app until Quit and returns the exit code.
+pub fn run(options: Options) -> anyhow::Result<i32> {
+    let app = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            info!("second launch: showing the first instance's window");
+            show_main_window(app);
+        }))
+        .plugin(tauri_plugin_autostart::init(
+            MacosLauncher::LaunchAgent,
+            None,
+        ))
+        .invoke_handler(commands::handler())
+        .on_window_event(|window, event| {
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                api.prevent_close();
+                if let Err(error) = window.hide() {
+                    warn!(%error, "window not hidden");
+                }
+            }
+        })
+        .setup(move |app| Ok(setup(app, &options)?))
+        .build(tauri::generate_context!())
+        .context("cannot start the window system")?;
+    Ok(app.run_return(on_run_event))
+}
+
+fn setup(app: &mut tauri::App, options: &Options) -> anyhow::Result<()> {
+    let (started, tray_host) = tauri::async_runtime::block_on(async {
+        (wiring::start(options).await, tray_host::available().await)
+    });
+    let started = started.context("cannot start the app core")?;
+    let show_at_start = !tray_host || !matches!(started.mode, StartMode::Tenant(_));
+    info!(tray_host, demo = started.demo.is_some(), "app core started");
+    app.manage(Shell::new(started, tray_host));
+
+    let handle = app.handle().clone();
+    let tray = Tray::build(&handle, &handle.state::<Shell>()).context("cannot build the tray")?;
+    tauri::async_runtime::spawn(forward_state(handle.clone(), tray));
+    tauri::async_runtime::spawn(quit_on_signal(handle.clone()));
+    if options.demo_tour {
+        if let Err(error) = handle.state::<Shell>().start_tour() {
+            warn!(error = %error.detail(), "demo tour not started");
+        }
+    }
+    if show_at_start {
+        show_main_window(&handle);
+    }
+    Ok(())
+}
+
+/// Pushes the state to the window and the tray on every change, until the core stops.
+async fn forward_state<R: Runtime>(app: AppHandle<R>, tray: Tray<R>) {
+    let shell = app.state::<Shell>();
+    let (mut snapshots, mut changes) = shell.subscribe();
+    let mut start_at_login_tried = false;
+    loop {
+        let state = shell.ui_state();
+        tray.update(&state);
+        if let Err(error) = app.emit(STATE_EVENT, &state) {
+            warn!(%error, "state not sent to the window");
+        }
+        if !start_at_login_tried && shell.start_at_login_due(&state.snapshot) {
+            start_at_login_tried = true;
+            enable_start_at_login(&app, &shell);
+        }
+        if state.snapshot.stopped {
+            break;
+        }
+        tokio::select! {
+            changed = snapshots.changed() => if changed.is_err() { break },
+            changed = changes.changed() => if changed.is_err() { break },
+        }
+    }
+}
+
+/// Switches start at login on after the first successful sign-in.
+fn enable_start_at_login<R: Runtime>(app: &AppHandle<R>, shell: &Shell) {
+    if let Err(error) = app.autolaunch().enable() {
+        warn!(%error, "start at login not switched on after the first sign-in");
+        return;
+    }
+    info!("start at login switched on after the first sign-in");
+    if let Err(error) = shell.record_start_at_login(true) {
+        warn!(error = %error.detail(), "start at login not recorded");
+    }
+}
+
+async fn quit_on_signal<R: Runtime>(app: AppHandle<R>) {
+    shutdown_signal().await;
+    info!("signal received");
+    quit(app);
+}
+
+/// Shows, unminimizes and focuses the window.
+pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
+    let Some(window) = app.get_webview_window(MAIN_WINDOW) else {
+        warn!("main window not found");
+        return;
+    };
+    let shown = window
+        .show()
+        .and_then(|()| window.unminimize())
+        .and_then(|()| window.set_focus());
+    if let Err(error) = shown {
+        warn!(%error, "window not shown");
+    }
+}
+
+/// Clears the own session, stops the core, then exits with code 0.
+pub fn quit<R: Runtime>(app: AppHandle<R>) {
+    tauri::async_runtime::spawn(async move {
+        app.state::<Shell>().quit().await;
+        app.exit(0);
+    });
+}
+
+fn on_run_event<R: Runtime>(app: &AppHandle<R>, event: RunEvent) {
+    if let RunEvent::ExitRequested { api, .. } = event {
+        // An exit that did not come through `quit` (the OS, a closed last window) first
+        // stops the core, so the own session is cleared.
+        let running = app
+            .try_state::<Shell>()
+            .is_some_and(|shell| shell.is_running());
+        if running {
+            api.prevent_exit();
+            quit(app.clone());
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! The command line.
+
+use clap::Parser;
+
+use crate::wiring::Options;
+
+/// Presence Bridge keeps your Microsoft Teams presence and your SwyxWare status in sync, both
+/// ways. With no configuration file it starts in demo mode.
+#[derive(Debug, Parser)]
+#[command(name = "presence-bridge", version, about, long_about = None)]
+pub struct Args {
+    /// Start in demo mode (simulated Teams and SwyxIt! inside the app) even when a
+    /// configuration file exists.
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Start in demo mode and run the demo tour: a short call, then every Teams status of the
+    /// mapping table, one step every few seconds.
+    #[arg(long)]
+    pub demo_tour: bool,
+
+    /// Run without tray and window and log each sync; Ctrl-C quits.
+    #[arg(long)]
+    pub headless: bool,
+}
+
+impl Args {
+    /// The options that shape the core.
+    pub fn options(&self) -> Options {
+        Options {
+            demo: self.demo || self.demo_tour,
+            demo_tour: self.demo_tour,
+            headless: self.headless,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_become_options() {
+        let check = |argv: &[&str], demo: bool, tour: bool, headless: bool| {
+            let args = Args::try_parse_from(argv).expect("valid arguments");
+            let options = args.options();
+            assert_eq!(options.demo, demo, "demo for {argv:?}");
+            assert_eq!(options.demo_tour, tour, "tour for {argv:?}");
+            assert_eq!(options.headless, headless, "headless for {argv:?}");
+        };
+        check(&["presence-bridge"], false, false, false);
+        check(&["presence-bridge", "--demo"], true, false, false);
+        check(&["presence-bridge", "--demo-tour"], true, true, false);
+        check(
+            &["presence-bridge", "--headless", "--demo"],
+            true,
+            false,
+            true,
+        );
+    }
+
+    #[test]
+    fn unknown_flag_is_rejected() {
+        let error = Args::try_parse_from(["presence-bridge", "--demo-mode"]).unwrap_err();
+        assert_eq!(error.kind(), clap::error::ErrorKind::UnknownArgument);
+    }
+}

@@ -1,0 +1,174 @@
+//! The few strings the Rust side shows itself: the tray menu and desktop notifications.
+//!
+//! The window has its own, larger table in `ui/i18n.js`. Both sides resolve the language the
+//! same way: the user's choice (`en`, `de`), or for `system` the locale environment variables.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use serde::Serialize;
+
+/// A language the app speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    En,
+    De,
+}
+
+/// The language of the tray and of notifications, shared by the whole process.
+static CURRENT: AtomicU8 = AtomicU8::new(0);
+
+impl Language {
+    /// Resolves a configured choice (`system`, `en`, `de`) to a language.
+    pub fn resolve(choice: &str) -> Language {
+        match choice {
+            "de" => Language::De,
+            "en" => Language::En,
+            _ => Language::from_locale(&system_locale()),
+        }
+    }
+
+    /// Reads a POSIX locale such as `de_DE.UTF-8`; anything but German is English.
+    pub fn from_locale(locale: &str) -> Language {
+        if locale.to_ascii_lowercase().starts_with("de") {
+            Language::De
+        } else {
+            Language::En
+        }
+    }
+
+    /// Sets the process-wide language.
+    pub fn make_current(self) {
+        CURRENT.store(self as u8, Ordering::Relaxed);
+    }
+
+    /// The process-wide language.
+    pub fn current() -> Language {
+        match CURRENT.load(Ordering::Relaxed) {
+            1 => Language::De,
+            _ => Language::En,
+        }
+    }
+}
+
+/// The first of `LC_ALL`, `LC_MESSAGES`, `LANG` that is set and not empty.
+fn system_locale() -> String {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|value| !value.is_empty())
+        .unwrap_or_default()
+}
+
+/// A string the Rust side shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Text {
+    Open,
+    Sync,
+    Pause,
+    Pause15Minutes,
+    Pause1Hour,
+    PauseUntilTomorrow,
+    Resume,
+    SignIn,
+    SignOut,
+    Quit,
+    NotifySignInTitle,
+    NotifySignInBody,
+    NotifySwyxGoneTitle,
+    NotifySwyxGoneBody,
+    NotifyConflictTitle,
+    NotifyConflictBody,
+}
+
+/// The string for `text` in `language`.
+pub fn text(language: Language, text: Text) -> &'static str {
+    let (en, de) = match text {
+        Text::Open => ("Open Presence Bridge", "Presence Bridge öffnen"),
+        Text::Sync => ("Sync", "Synchronisieren"),
+        Text::Pause => ("Pause", "Pausieren"),
+        Text::Pause15Minutes => ("For 15 minutes", "Für 15 Minuten"),
+        Text::Pause1Hour => ("For 1 hour", "Für 1 Stunde"),
+        Text::PauseUntilTomorrow => ("Until tomorrow", "Bis morgen"),
+        Text::Resume => ("Resume", "Fortsetzen"),
+        Text::SignIn => ("Sign in", "Anmelden"),
+        Text::SignOut => ("Sign out", "Abmelden"),
+        Text::Quit => ("Quit", "Beenden"),
+        Text::NotifySignInTitle => ("Sign in again", "Erneut anmelden"),
+        Text::NotifySignInBody => (
+            "Your Teams sign-in has expired. Swyx keeps syncing; open Presence Bridge to sign in.",
+            "Ihre Teams-Anmeldung ist abgelaufen. Swyx wird weiter abgeglichen; öffnen Sie \
+             Presence Bridge, um sich anzumelden.",
+        ),
+        Text::NotifySwyxGoneTitle => ("SwyxIt! is not available", "SwyxIt! ist nicht erreichbar"),
+        Text::NotifySwyxGoneBody => (
+            "Presence Bridge cannot reach SwyxIt! for more than a minute. Start SwyxIt! and log in.",
+            "Presence Bridge erreicht SwyxIt! seit über einer Minute nicht. Starten Sie SwyxIt! \
+             und melden Sie sich an.",
+        ),
+        Text::NotifyConflictTitle => ("Another sync changes your Swyx status", "Eine andere Synchronisation ändert Ihren Swyx-Status"),
+        Text::NotifyConflictBody => (
+            "Teams → Swyx is stopped until you decide. Open Presence Bridge to resume it.",
+            "Teams → Swyx ist angehalten, bis Sie entscheiden. Öffnen Sie Presence Bridge, um es \
+             fortzusetzen.",
+        ),
+    };
+    match language {
+        Language::En => en,
+        Language::De => de,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locale_resolution() {
+        let check = |locale: &str, expected: Language| {
+            assert_eq!(Language::from_locale(locale), expected, "locale {locale:?}");
+        };
+        check("de_DE.UTF-8", Language::De);
+        check("de_AT", Language::De);
+        check("DE", Language::De);
+        check("en_US.UTF-8", Language::En);
+        check("fr_FR.UTF-8", Language::En);
+        check("C", Language::En);
+        check("", Language::En);
+    }
+
+    #[test]
+    fn explicit_choice_wins() {
+        assert_eq!(Language::resolve("de"), Language::De);
+        assert_eq!(Language::resolve("en"), Language::En);
+    }
+
+    #[test]
+    fn every_text_has_both_languages() {
+        let all = [
+            Text::Open,
+            Text::Sync,
+            Text::Pause,
+            Text::Pause15Minutes,
+            Text::Pause1Hour,
+            Text::PauseUntilTomorrow,
+            Text::Resume,
+            Text::SignIn,
+            Text::SignOut,
+            Text::Quit,
+            Text::NotifySignInTitle,
+            Text::NotifySignInBody,
+            Text::NotifySwyxGoneTitle,
+            Text::NotifySwyxGoneBody,
+            Text::NotifyConflictTitle,
+            Text::NotifyConflictBody,
+        ];
+        for item in all {
+            let en = text(Language::En, item);
+            let de = text(Language::De, item);
+            assert!(!en.is_empty(), "{item:?} has no English text");
+            assert!(!de.is_empty(), "{item:?} has no German text");
+            assert_ne!(en, de, "{item:?} is not translated");
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! Logging to stderr and to daily files in the per-user log folder.
+
+use std::path::{Path, PathBuf};
+
+use tracing_appender::non_blocking::WorkerGuard;
+use tracing_appender::rolling::{RollingFileAppender, Rotation};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::{fmt, EnvFilter};
+
+/// Log files kept: one per day, a week's worth.
+const KEPT_LOG_FILES: usize = 7;
+/// Log file names are `presence-bridge.<YYYY-MM-DD>.log`.
+pub const LOG_FILE_PREFIX: &str = "presence-bridge";
+
+/// Keeps the file writer alive; logs written before it drops are flushed.
+pub struct LogGuard {
+    _file: Option<WorkerGuard>,
+    /// The folder with the log files, when file logging works.
+    pub folder: Option<PathBuf>,
+}
+
+/// Starts logging with the level from `RUST_LOG` (default `info`).
+///
+/// When the log folder cannot be created, the app logs to stderr only and says why.
+pub fn init(folder: &Path) -> LogGuard {
+    let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let stderr = fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_filter(filter());
+
+    let appender = RollingFileAppender::builder()
+        .rotation(Rotation::DAILY)
+        .filename_prefix(LOG_FILE_PREFIX)
+        .filename_suffix("log")
+        .max_log_files(KEPT_LOG_FILES)
+        .build(folder);
+    match appender {
+        Ok(appender) => {
+            let (writer, guard) = tracing_appender::non_blocking(appender);
+            let file = fmt::layer()
+                .with_ansi(false)
+                .with_writer(writer)
+                .with_filter(filter());
+            tracing_subscriber::registry()
+                .with(stderr)
+                .with(file)
+                .init();
+            LogGuard {
+                _file: Some(guard),
+                folder: Some(folder.to_path_buf()),
+            }
+        }
+        Err(error) => {
+            tracing_subscriber::registry().with(stderr).init();
+            tracing::warn!(folder = %folder.display(), %error, "logging to stderr only");
+            LogGuard {
+                _file: None,
+                folder: None,
+            }
+        }
+    }
+}

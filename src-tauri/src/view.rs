@@ -1,0 +1,412 @@
+//! What the tray and the window show, derived from the core's [`Snapshot`].
+//!
+//! Everything here is pure, so the rules (which colour, which badge, what the tooltip says)
+//! are tested without a window.
+
+use bridge::Snapshot;
+use clock::Instant;
+use engine::{Health, View, Warning};
+use serde::Serialize;
+
+use crate::i18n::Language;
+
+/// The colour of the tray icon: the Teams status at a glance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Tone {
+    Available,
+    /// Busy, in a call, in a meeting, presenting.
+    Busy,
+    DoNotDisturb,
+    /// Away or be right back.
+    Away,
+    /// Offline, unknown, or no Teams presence read yet.
+    Offline,
+}
+
+/// The small mark on the tray icon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Badge {
+    None,
+    /// Sync is switched off or paused.
+    Paused,
+    /// The user must act: sign in, start SwyxIt!, or decide about a conflict.
+    Action,
+}
+
+/// The tray tone for the Teams availability in `view`.
+///
+/// Graph values are compared case-insensitively; an unknown availability shows as offline.
+pub fn tone(view: &View) -> Tone {
+    let Some(teams) = &view.teams else {
+        return Tone::Offline;
+    };
+    match teams.availability.to_ascii_lowercase().as_str() {
+        "available" | "availableidle" => Tone::Available,
+        "busy" | "busyidle" => Tone::Busy,
+        "donotdisturb" => Tone::DoNotDisturb,
+        "away" | "berightback" => Tone::Away,
+        _ => Tone::Offline,
+    }
+}
+
+/// The tray badge: an action beats a pause, because it needs the user.
+pub fn badge(view: &View) -> Badge {
+    let needs_action =
+        |health: &Health| matches!(health, Health::SignedOut | Health::Unavailable { .. });
+    let conflict = view.warnings.contains(&Warning::Conflict);
+    if needs_action(&view.health_teams) || needs_action(&view.health_swyx) || conflict {
+        Badge::Action
+    } else if !view.sync_enabled || view.paused_until.is_some() {
+        Badge::Paused
+    } else {
+        Badge::None
+    }
+}
+
+/// The tray tooltip, "Teams: <status> · Swyx: <status>".
+pub fn tooltip(view: &View) -> String {
+    let teams = view.teams_label.as_deref().unwrap_or("unknown");
+    let swyx = view.swyx_label.as_deref().unwrap_or("unknown");
+    format!("Teams: {teams} · Swyx: {swyx}")
+}
+
+/// The PNG of the tray icon for a tone and badge, from `icons/`.
+pub fn tray_icon_png(tone: Tone, badge: Badge) -> &'static [u8] {
+    macro_rules! icon {
+        ($name:literal) => {
+            include_bytes!(concat!("../../icons/tray-", $name, ".png")).as_slice()
+        };
+    }
+    match (tone, badge) {
+        (Tone::Available, Badge::None) => icon!("available-none"),
+        (Tone::Available, Badge::Paused) => icon!("available-paused"),
+        (Tone::Available, Badge::Action) => icon!("available-action"),
+        (Tone::Busy, Badge::None) => icon!("busy-none"),
+        (Tone::Busy, Badge::Paused) => icon!("busy-paused"),
+        (Tone::Busy, Badge::Action) => icon!("busy-action"),
+        (Tone::DoNotDisturb, Badge::None) => icon!("dnd-none"),
+        (Tone::DoNotDisturb, Badge::Paused) => icon!("dnd-paused"),
+        (Tone::DoNotDisturb, Badge::Action) => icon!("dnd-action"),
+        (Tone::Away, Badge::None) => icon!("away-none"),
+        (Tone::Away, Badge::Paused) => icon!("away-paused"),
+        (Tone::Away, Badge::Action) => icon!("away-action"),
+        (Tone::Offline, Badge::None) => icon!("offline-none"),
+        (Tone::Offline, Badge::Paused) => icon!("offline-paused"),
+        (Tone::Offline, Badge::Action) => icon!("offline-action"),
+    }
+}
+
+/// Converts a core instant to Unix milliseconds.
+///
+/// The snapshot carries no reading of the core's clock, so the newest history entry, which
+/// has both forms, anchors the conversion. Without history there is no anchor.
+/// FIXME: a snapshot with no history cannot convert instants (pause end, next retry); a
+/// `taken_at: Instant` field in `Snapshot` beside `taken_at_unix_ms` would fix that.
+pub fn instant_to_unix_ms(snapshot: &Snapshot, instant: Instant) -> Option<u64> {
+    let anchor = snapshot.history.last()?;
+    let anchor_ms = anchor.event.at.since_start().as_millis() as i128;
+    let instant_ms = instant.since_start().as_millis() as i128;
+    let unix_ms = anchor.at_unix_ms as i128 + (instant_ms - anchor_ms);
+    u64::try_from(unix_ms).ok()
+}
+
+/// How the app was started, for the window.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ModeView {
+    Demo,
+    Tenant { tenant: String },
+    NotConfigured { path: String, error: String },
+}
+
+/// The settings the window edits, with their limits.
+#[derive(Debug, Clone, Serialize)]
+pub struct SettingsView {
+    pub poll_interval_secs: f64,
+    /// The policy's minimum, or 1 s.
+    pub min_poll_interval_secs: f64,
+    pub speaking_substitute: engine::SwyxSettable,
+    pub dnd_sets_dnd: bool,
+    pub away_sets_away: bool,
+    /// The user's choice: `system`, `en` or `de`.
+    pub language: String,
+    /// None until the first sign-in (or the user) decides.
+    pub start_at_login: Option<bool>,
+    /// Settings a machine policy sets or locks, by config file name.
+    pub managed: Vec<String>,
+}
+
+/// Wall-clock times the window shows, in Unix milliseconds.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct WallTimes {
+    pub paused_until: Option<u64>,
+    pub last_teams_to_swyx: Option<u64>,
+    pub last_swyx_to_teams: Option<u64>,
+    pub next_retry_teams: Option<u64>,
+    pub next_retry_swyx: Option<u64>,
+}
+
+/// Everything the window renders, sent with every change.
+#[derive(Debug, Clone, Serialize)]
+pub struct UiState {
+    pub snapshot: Snapshot,
+    pub tone: Tone,
+    pub badge: Badge,
+    pub tooltip: String,
+    pub mode: ModeView,
+    pub settings: SettingsView,
+    pub times: WallTimes,
+    /// Whether a tray host (a StatusNotifier watcher) was found at start.
+    pub tray_host: bool,
+    /// The resolved language of the window.
+    pub language: Language,
+    pub demo_tour_running: bool,
+}
+
+/// Converts the snapshot's instants, with `paused_until_fallback` (recorded by the app when
+/// it paused) for a pause when there is no history to anchor the conversion.
+pub fn wall_times(snapshot: &Snapshot, paused_until_fallback: Option<u64>) -> WallTimes {
+    let view = &snapshot.view;
+    let convert =
+        |instant: Option<Instant>| instant.and_then(|at| instant_to_unix_ms(snapshot, at));
+    let next_retry = |health: &Health| match health {
+        Health::Degraded { next_retry, .. } => convert(*next_retry),
+        _ => None,
+    };
+    let paused_until = view
+        .paused_until
+        .and_then(|until| instant_to_unix_ms(snapshot, until).or(paused_until_fallback));
+    WallTimes {
+        paused_until,
+        last_teams_to_swyx: convert(view.last_teams_to_swyx.as_ref().map(|last| last.at)),
+        last_swyx_to_teams: convert(view.last_swyx_to_teams.as_ref().map(|last| last.at)),
+        next_retry_teams: next_retry(&view.health_teams),
+        next_retry_swyx: next_retry(&view.health_swyx),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::time::Duration;
+
+    use bridge::snapshot::{HistoryEntry, NotificationCounts, SwyxIdentity};
+    use engine::{Direction, Settings, SyncEvent, TeamsPresence};
+
+    use super::*;
+
+    /// A view as the engine shows it right after start, with sync on and both sides healthy.
+    pub(crate) fn healthy_view() -> View {
+        View {
+            teams: None,
+            teams_label: None,
+            swyx: None,
+            swyx_label: None,
+            target: None,
+            sync_enabled: true,
+            teams_to_swyx: true,
+            swyx_to_teams: true,
+            paused_until: None,
+            own_session: false,
+            override_text: None,
+            health_teams: Health::Ok,
+            health_swyx: Health::Ok,
+            warnings: Vec::new(),
+            last_teams_to_swyx: None,
+            last_swyx_to_teams: None,
+            poll_interval: Settings::default().poll_interval,
+            throttle_count: 0,
+            history: Vec::new(),
+        }
+    }
+
+    pub(crate) fn snapshot_of(view: View) -> Snapshot {
+        Snapshot {
+            view,
+            history: Vec::new(),
+            account: None,
+            sign_in_error: None,
+            signing_in: false,
+            swyx_identity: SwyxIdentity::default(),
+            notifications: NotificationCounts::default(),
+            stopped: false,
+            taken_at_unix_ms: 0,
+        }
+    }
+
+    fn with_teams(availability: &str) -> View {
+        View {
+            teams: Some(TeamsPresence {
+                availability: availability.into(),
+                activity: availability.into(),
+                ..TeamsPresence::default()
+            }),
+            ..healthy_view()
+        }
+    }
+
+    #[test]
+    fn tone_follows_teams_availability() {
+        let check = |availability: Option<&str>, expected: Tone| {
+            let view = match availability {
+                Some(availability) => with_teams(availability),
+                None => healthy_view(),
+            };
+            assert_eq!(tone(&view), expected, "availability {availability:?}");
+        };
+        check(Some("Available"), Tone::Available);
+        check(Some("AvailableIdle"), Tone::Available);
+        check(Some("available"), Tone::Available);
+        check(Some("Busy"), Tone::Busy);
+        check(Some("BUSYIDLE"), Tone::Busy);
+        check(Some("DoNotDisturb"), Tone::DoNotDisturb);
+        check(Some("Away"), Tone::Away);
+        check(Some("BeRightBack"), Tone::Away);
+        check(Some("Offline"), Tone::Offline);
+        check(Some("PresenceUnknown"), Tone::Offline);
+        check(Some("SomethingNew"), Tone::Offline);
+        check(None, Tone::Offline);
+    }
+
+    #[test]
+    fn badge_prefers_action_over_pause() {
+        let unavailable = Health::Unavailable {
+            reason: "SwyxIt! is not running".into(),
+            action: "Start SwyxIt!".into(),
+        };
+        let degraded = Health::Degraded {
+            reason: "Graph answered 503".into(),
+            next_retry: None,
+        };
+        let cases: Vec<(&str, View, Badge)> = vec![
+            ("healthy", healthy_view(), Badge::None),
+            (
+                "sync off",
+                View {
+                    sync_enabled: false,
+                    ..healthy_view()
+                },
+                Badge::Paused,
+            ),
+            (
+                "paused",
+                View {
+                    paused_until: Some(Instant::from_millis(5_000)),
+                    ..healthy_view()
+                },
+                Badge::Paused,
+            ),
+            (
+                "degraded retries by itself",
+                View {
+                    health_teams: degraded,
+                    ..healthy_view()
+                },
+                Badge::None,
+            ),
+            (
+                "signed out",
+                View {
+                    health_teams: Health::SignedOut,
+                    ..healthy_view()
+                },
+                Badge::Action,
+            ),
+            (
+                "swyx unavailable while paused",
+                View {
+                    health_swyx: unavailable,
+                    sync_enabled: false,
+                    ..healthy_view()
+                },
+                Badge::Action,
+            ),
+            (
+                "conflict",
+                View {
+                    warnings: vec![Warning::Conflict],
+                    ..healthy_view()
+                },
+                Badge::Action,
+            ),
+            (
+                "shared writer is information only",
+                View {
+                    warnings: vec![Warning::SharedWriter],
+                    ..healthy_view()
+                },
+                Badge::None,
+            ),
+        ];
+        for (name, view, expected) in cases {
+            assert_eq!(badge(&view), expected, "case {name}");
+        }
+    }
+
+    #[test]
+    fn tooltip_names_both_sides() {
+        let view = View {
+            teams_label: Some("In a call".into()),
+            swyx_label: Some("Speaking (shown in Swyx as Away)".into()),
+            ..healthy_view()
+        };
+        assert_eq!(
+            tooltip(&view),
+            "Teams: In a call · Swyx: Speaking (shown in Swyx as Away)"
+        );
+        assert_eq!(tooltip(&healthy_view()), "Teams: unknown · Swyx: unknown");
+    }
+
+    #[test]
+    fn every_tray_icon_is_a_png() {
+        let tones = [
+            Tone::Available,
+            Tone::Busy,
+            Tone::DoNotDisturb,
+            Tone::Away,
+            Tone::Offline,
+        ];
+        for tone in tones {
+            for badge in [Badge::None, Badge::Paused, Badge::Action] {
+                let png = tray_icon_png(tone, badge);
+                assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{tone:?}/{badge:?}");
+                let image = tauri::image::Image::from_bytes(png).expect("decodable PNG");
+                assert_eq!(
+                    (image.width(), image.height()),
+                    (32, 32),
+                    "{tone:?}/{badge:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn instants_convert_through_history() {
+        let event = SyncEvent {
+            at: Instant::from_millis(10_000),
+            direction: Direction::TeamsToSwyx,
+            from: "Busy/InACall".into(),
+            to: "Away".into(),
+            latency: Duration::from_millis(800),
+        };
+        let mut view = healthy_view();
+        view.paused_until = Some(Instant::from_millis(70_000));
+        view.last_teams_to_swyx = Some(engine::LastSync {
+            at: event.at,
+            latency: event.latency,
+        });
+        let mut snapshot = snapshot_of(view);
+        assert_eq!(instant_to_unix_ms(&snapshot, Instant::from_millis(1)), None);
+        assert_eq!(wall_times(&snapshot, Some(42)).paused_until, Some(42));
+
+        snapshot.history.push(HistoryEntry {
+            at_unix_ms: 1_700_000_000_000,
+            event,
+        });
+        let times = wall_times(&snapshot, Some(42));
+        assert_eq!(times.last_teams_to_swyx, Some(1_700_000_000_000));
+        assert_eq!(times.paused_until, Some(1_700_000_060_000));
+        assert_eq!(times.last_swyx_to_teams, None);
+    }
+}

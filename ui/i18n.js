@@ -1,0 +1,316 @@
+// The window's strings in English and German, and the translation of the texts the app core
+// sends (status labels, health reasons), which are English and double as keys.
+
+const en = {
+  appName: 'Presence Bridge',
+  skipToControls: 'Skip to the controls',
+  demoBadge: 'Demo',
+  modeDemo: 'Simulated Teams and SwyxIt!',
+  modeTenant: 'Tenant: {tenant}',
+  modeNotConfigured: 'Not configured',
+  configError: 'The configuration file {path} is invalid and was kept as {path}.bak: {error}. Presence Bridge runs without a tenant until it is fixed.',
+  trayHint: 'No tray area found on this desktop. This window stays available; closing it hides it, and sync goes on.',
+  stopped: 'Presence Bridge has stopped syncing. Restart the app.',
+  pairHeading: 'Current status',
+  lastSyncs: 'Last sync per direction',
+  notices: 'Notices',
+  unknown: 'Unknown',
+  notRead: 'Not read yet',
+  pollBound: 'Changes show up within {seconds} s (check interval)',
+  swyxTarget: 'Teams asks for: {target}',
+  lastSync: '{direction}: {time}, {latency}',
+  lastSyncNone: '{direction}: no sync yet',
+  teamsToSwyx: 'Teams → Swyx',
+  swyxToTeams: 'Swyx → Teams (calls)',
+  healthOk: 'Connected',
+  healthSignedOut: 'Not signed in',
+  healthDegraded: '{reason}; retrying automatically',
+  healthDegradedAt: '{reason}; next retry at {time}',
+  healthUnavailable: '{reason}. {action}',
+  signIn: 'Sign in',
+  signingIn: 'Signing in…',
+  signInWithCode: 'Sign in with a code',
+  signOut: 'Sign out',
+  retry: 'Retry',
+  conflictText: 'Another sync writes different statuses to your Swyx account (for example SwyxWare\'s own Teams sync with another mapping). Teams → Swyx is stopped until you decide.',
+  resolveConflict: 'Resume Teams → Swyx',
+  sharedWriter: 'Another sync also sets your Swyx status (SwyxWare\'s server-side Teams sync or this app on another computer). Both write the same status, so nothing needs to change.',
+  identityMismatch: 'The SwyxIt! session ({email}) and the Teams account ({upn}) look like different people. Sync still runs; check that both belong to you.',
+  notPersisted: 'Sign-in will not survive a restart: {reason}',
+  signInErrorCode: 'Sign-in failed ({code}): {message}',
+  signInError: 'Sign-in failed: {message}',
+  syncHeading: 'Sync',
+  syncSwitch: 'Sync on',
+  pauseLabel: 'Pause:',
+  pause15: '15 min',
+  pause60: '1 hour',
+  pauseTomorrow: 'Until tomorrow',
+  resume: 'Resume',
+  pausedUntil: 'Paused until {time}',
+  paused: 'Paused',
+  accountsHeading: 'Accounts',
+  teamsAccount: 'Teams account',
+  upn: 'Account',
+  displayName: 'Name',
+  swyxSession: 'SwyxIt! session',
+  email: 'E-mail',
+  swyxUser: 'User',
+  swyxServer: 'Server',
+  none: '—',
+  busyOnBusy: 'Teams\' Busy-on-Busy does not react to the call status this app sets: Microsoft triggers it only for calls in Teams itself (a known limitation).',
+  historyHeading: 'Last syncs',
+  historyEmpty: 'No sync yet.',
+  historyTime: 'Time',
+  historyDirection: 'Direction',
+  historyChange: 'From → to',
+  historyLatency: 'Latency',
+  settingsHeading: 'Settings',
+  pollInterval: 'Teams check interval (seconds)',
+  speakingSubstitute: 'During a Swyx call, show in Swyx',
+  swyxAway: 'Away',
+  swyxDnd: 'Do not disturb',
+  dndSetsDnd: 'Teams Do not disturb sets Swyx Do not disturb',
+  awaySetsAway: 'Teams Away sets Swyx Away',
+  dndRoutingNote: 'Swyx Do not disturb may change how your calls are routed, depending on your call forwarding rules.',
+  save: 'Save',
+  saved: 'Settings saved',
+  language: 'Language',
+  languageSystem: 'System',
+  startAtLogin: 'Start at login',
+  managed: 'Managed by your organization',
+  demoHeading: 'Demo',
+  demoIntro: 'Teams and SwyxIt! are simulated inside the app. Change them here and watch the sync.',
+  demoTeams: 'Set the Teams status',
+  demoSwyx: 'SwyxIt!',
+  demoCallStart: 'Start a call',
+  demoCallEnd: 'End the call',
+  demoSwyxAvailable: 'Set Available',
+  demoSwyxAway: 'Set Away',
+  demoSwyxDnd: 'Set Do not disturb',
+  demoFaults: 'Faults',
+  faultGraphOutage: 'Graph outage (503)',
+  faultGraphThrottle: 'Graph throttling (429)',
+  faultSwyxQuit: 'Quit SwyxIt!',
+  faultSwyxRestart: 'Restart SwyxIt!',
+  demoTour: 'Start tour',
+  demoTourRunning: 'Tour running…',
+  errorStopped: 'Presence Bridge has stopped syncing.',
+  errorManaged: 'Your organization manages this setting.',
+  errorUnsupported: 'Sign-in with a code is not available in this version yet.',
+  errorGeneric: 'That did not work: {message}',
+};
+
+const de = {
+  appName: 'Presence Bridge',
+  skipToControls: 'Zu den Einstellungen springen',
+  demoBadge: 'Demo',
+  modeDemo: 'Teams und SwyxIt! simuliert',
+  modeTenant: 'Mandant: {tenant}',
+  modeNotConfigured: 'Nicht eingerichtet',
+  configError: 'Die Konfigurationsdatei {path} ist ungültig und wurde als {path}.bak aufbewahrt: {error}. Presence Bridge läuft ohne Mandant, bis sie korrigiert ist.',
+  trayHint: 'Auf diesem Desktop gibt es keinen Infobereich. Dieses Fenster bleibt erreichbar; Schließen blendet es aus, der Abgleich läuft weiter.',
+  stopped: 'Presence Bridge gleicht nicht mehr ab. Starten Sie die App neu.',
+  pairHeading: 'Aktueller Status',
+  lastSyncs: 'Letzter Abgleich je Richtung',
+  notices: 'Hinweise',
+  unknown: 'Unbekannt',
+  notRead: 'Noch nicht gelesen',
+  pollBound: 'Änderungen erscheinen nach spätestens {seconds} s (Prüfintervall)',
+  swyxTarget: 'Teams verlangt: {target}',
+  lastSync: '{direction}: {time}, {latency}',
+  lastSyncNone: '{direction}: noch kein Abgleich',
+  teamsToSwyx: 'Teams → Swyx',
+  swyxToTeams: 'Swyx → Teams (Anrufe)',
+  healthOk: 'Verbunden',
+  healthSignedOut: 'Nicht angemeldet',
+  healthDegraded: '{reason}; wird automatisch wiederholt',
+  healthDegradedAt: '{reason}; nächster Versuch um {time}',
+  healthUnavailable: '{reason}. {action}',
+  signIn: 'Anmelden',
+  signingIn: 'Anmeldung läuft…',
+  signInWithCode: 'Mit Code anmelden',
+  signOut: 'Abmelden',
+  retry: 'Erneut versuchen',
+  conflictText: 'Eine andere Synchronisation schreibt abweichende Status in Ihr Swyx-Konto (zum Beispiel der Teams-Abgleich von SwyxWare mit anderer Zuordnung). Teams → Swyx ist angehalten, bis Sie entscheiden.',
+  resolveConflict: 'Teams → Swyx fortsetzen',
+  sharedWriter: 'Eine andere Synchronisation setzt Ihren Swyx-Status ebenfalls (der serverseitige Teams-Abgleich von SwyxWare oder diese App auf einem anderen Computer). Beide schreiben denselben Status, es ist nichts zu tun.',
+  identityMismatch: 'Die SwyxIt!-Sitzung ({email}) und das Teams-Konto ({upn}) scheinen verschiedenen Personen zu gehören. Der Abgleich läuft weiter; prüfen Sie, ob beide Ihnen gehören.',
+  notPersisted: 'Die Anmeldung übersteht keinen Neustart: {reason}',
+  signInErrorCode: 'Anmeldung fehlgeschlagen ({code}): {message}',
+  signInError: 'Anmeldung fehlgeschlagen: {message}',
+  syncHeading: 'Abgleich',
+  syncSwitch: 'Abgleich an',
+  pauseLabel: 'Pausieren:',
+  pause15: '15 Min.',
+  pause60: '1 Stunde',
+  pauseTomorrow: 'Bis morgen',
+  resume: 'Fortsetzen',
+  pausedUntil: 'Pausiert bis {time}',
+  paused: 'Pausiert',
+  accountsHeading: 'Konten',
+  teamsAccount: 'Teams-Konto',
+  upn: 'Konto',
+  displayName: 'Name',
+  swyxSession: 'SwyxIt!-Sitzung',
+  email: 'E-Mail',
+  swyxUser: 'Benutzer',
+  swyxServer: 'Server',
+  none: '—',
+  busyOnBusy: '„Besetzt bei besetzt“ in Teams reagiert nicht auf den Anrufstatus, den diese App setzt: Microsoft löst es nur bei Anrufen in Teams selbst aus (eine bekannte Einschränkung).',
+  historyHeading: 'Letzte Abgleiche',
+  historyEmpty: 'Noch kein Abgleich.',
+  historyTime: 'Zeit',
+  historyDirection: 'Richtung',
+  historyChange: 'Von → nach',
+  historyLatency: 'Dauer',
+  settingsHeading: 'Einstellungen',
+  pollInterval: 'Prüfintervall für Teams (Sekunden)',
+  speakingSubstitute: 'Während eines Swyx-Anrufs in Swyx zeigen',
+  swyxAway: 'Abwesend',
+  swyxDnd: 'Nicht stören',
+  dndSetsDnd: 'Teams „Nicht stören“ setzt Swyx „Nicht stören“',
+  awaySetsAway: 'Teams „Abwesend“ setzt Swyx „Abwesend“',
+  dndRoutingNote: 'Swyx „Nicht stören“ kann je nach Ihren Umleitungsregeln ändern, wie Anrufe zugestellt werden.',
+  save: 'Speichern',
+  saved: 'Einstellungen gespeichert',
+  language: 'Sprache',
+  languageSystem: 'System',
+  startAtLogin: 'Beim Anmelden starten',
+  managed: 'Von Ihrer Organisation verwaltet',
+  demoHeading: 'Demo',
+  demoIntro: 'Teams und SwyxIt! werden in der App simuliert. Ändern Sie sie hier und beobachten Sie den Abgleich.',
+  demoTeams: 'Teams-Status setzen',
+  demoSwyx: 'SwyxIt!',
+  demoCallStart: 'Anruf beginnen',
+  demoCallEnd: 'Anruf beenden',
+  demoSwyxAvailable: 'Verfügbar setzen',
+  demoSwyxAway: 'Abwesend setzen',
+  demoSwyxDnd: '„Nicht stören“ setzen',
+  demoFaults: 'Störungen',
+  faultGraphOutage: 'Graph-Ausfall (503)',
+  faultGraphThrottle: 'Graph-Drosselung (429)',
+  faultSwyxQuit: 'SwyxIt! beenden',
+  faultSwyxRestart: 'SwyxIt! neu starten',
+  demoTour: 'Rundgang starten',
+  demoTourRunning: 'Rundgang läuft…',
+  errorStopped: 'Presence Bridge gleicht nicht mehr ab.',
+  errorManaged: 'Ihre Organisation verwaltet diese Einstellung.',
+  errorUnsupported: 'Die Anmeldung mit Code gibt es in dieser Version noch nicht.',
+  errorGeneric: 'Das hat nicht geklappt: {message}',
+};
+
+// German for the English texts of the app core: status labels, history words and health
+// reasons. A text missing here is shown in English.
+const coreDe = {
+  'Available': 'Verfügbar',
+  'Available, out of office': 'Verfügbar, außer Haus',
+  'Busy': 'Beschäftigt',
+  'In a call': 'Im Anruf',
+  'In a call, out of office': 'Im Anruf, außer Haus',
+  'In a meeting': 'In einer Besprechung',
+  'Do not disturb': 'Nicht stören',
+  'Presenting': 'Präsentiert',
+  'Focusing': 'Konzentriert',
+  'Urgent interruptions only': 'Nur dringende Unterbrechungen',
+  'Away': 'Abwesend',
+  'Be right back': 'Bin gleich zurück',
+  'Appear offline': 'Offline anzeigen',
+  'Offline': 'Offline',
+  'Out of office': 'Außer Haus',
+  'Status unknown': 'Status unbekannt',
+  'Speaking': 'Im Gespräch',
+  'Logged off': 'Abgemeldet',
+  'cleared': 'aufgehoben',
+  'Speaking ended': 'Gespräch beendet',
+  'Sync switched off': 'Abgleich ausgeschaltet',
+  'Sync paused': 'Abgleich pausiert',
+  'Signed out': 'Abgemeldet',
+  'Quitting': 'App beendet',
+  'Suspending': 'Ruhezustand',
+  'Session left by the previous run': 'Sitzung vom letzten Start übrig',
+  'SwyxIt! not available': 'SwyxIt! nicht erreichbar',
+  'Microsoft Graph is throttling requests': 'Microsoft Graph drosselt die Anfragen',
+  'Reading the Teams presence failed': 'Lesen des Teams-Status fehlgeschlagen',
+  'Teams presence answer could not be read': 'Antwort zum Teams-Status war unlesbar',
+  'Writing the Teams presence failed': 'Schreiben des Teams-Status fehlgeschlagen',
+  'Microsoft Graph refused to read the Teams presence': 'Microsoft Graph verweigert das Lesen des Teams-Status',
+  'Microsoft Graph refused the presence write: the permission Presence.ReadWrite is missing': 'Microsoft Graph verweigert das Schreiben des Status: die Berechtigung Presence.ReadWrite fehlt',
+  'Microsoft Graph rejected the presence write (wrong client id as session id?)': 'Microsoft Graph lehnt das Schreiben des Status ab (falsche Client-ID als Sitzungs-ID?)',
+  'Ask your administrator to grant Presence.ReadWrite to Presence Bridge, then sign in again': 'Bitten Sie Ihre Administration, Presence Bridge die Berechtigung Presence.ReadWrite zu erteilen, und melden Sie sich dann erneut an',
+  'Check the client id in the configuration (or ask your administrator), then sign in again': 'Prüfen Sie die Client-ID in der Konfiguration (oder fragen Sie Ihre Administration) und melden Sie sich dann erneut an',
+  'SwyxIt! is not running': 'SwyxIt! läuft nicht',
+  'Start SwyxIt!': 'Starten Sie SwyxIt!',
+  'SwyxIt! is logged off': 'SwyxIt! ist abgemeldet',
+  'Log on in SwyxIt!': 'Melden Sie sich in SwyxIt! an',
+  'SwyxIt! cannot reach the SwyxWare server': 'SwyxIt! erreicht den SwyxWare-Server nicht',
+  'The connection to SwyxIt! was lost': 'Die Verbindung zu SwyxIt! ist abgebrochen',
+  'Connecting to SwyxIt!': 'Verbinde mit SwyxIt!',
+  'Writing the SwyxIt! status failed': 'Setzen des SwyxIt!-Status fehlgeschlagen',
+  'Sign in': 'Anmelden',
+  'not signed in': 'nicht angemeldet',
+};
+
+const tables = { en, de };
+let current = 'en';
+
+/** Sets the language of `t` and `core`: 'en' or 'de'. */
+export function setLanguage(language) {
+  current = tables[language] ? language : 'en';
+  document.documentElement.lang = current;
+}
+
+/** The current language, 'en' or 'de'. */
+export function language() {
+  return current;
+}
+
+/** The string for `key` with `{name}` placeholders filled from `params`. */
+export function t(key, params = {}) {
+  const text = tables[current][key] ?? en[key];
+  if (text === undefined) {
+    console.warn(`missing translation key ${key}`);
+    return key;
+  }
+  return text.replace(/\{(\w+)\}/g, (match, name) => (name in params ? String(params[name]) : match));
+}
+
+/** A text of the app core in the current language, or as sent when no translation exists. */
+export function core(text) {
+  if (text == null || current === 'en') {
+    return text;
+  }
+  if (coreDe[text]) {
+    return coreDe[text];
+  }
+  const speaking = /^Speaking \(shown in Swyx as (.+)\)$/.exec(text);
+  if (speaking) {
+    return `Im Gespräch (in Swyx angezeigt als ${core(speaking[1])})`;
+  }
+  const override = /^Teams shows '(.+)' instead of In a call — a status you chose in Teams takes precedence$/.exec(text);
+  if (override) {
+    return `Teams zeigt „${core(override[1])}“ statt „Im Anruf“ – ein in Teams gewählter Status hat Vorrang`;
+  }
+  return text;
+}
+
+/** Fills every element with `data-i18n` (text) or `data-i18n-aria-label` (label). */
+export function translatePage(root = document) {
+  for (const element of root.querySelectorAll('[data-i18n]')) {
+    element.textContent = t(element.dataset.i18n);
+  }
+  for (const element of root.querySelectorAll('[data-i18n-aria-label]')) {
+    element.setAttribute('aria-label', t(element.dataset.i18nAriaLabel));
+  }
+}
+
+/** Keys present in one table but not the other; empty when both are complete. */
+export function missingKeys() {
+  const missing = [];
+  for (const key of Object.keys(en)) {
+    if (!(key in de)) missing.push(`de.${key}`);
+  }
+  for (const key of Object.keys(de)) {
+    if (!(key in en)) missing.push(`en.${key}`);
+  }
+  return missing;
+}
