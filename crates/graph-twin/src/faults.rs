@@ -22,6 +22,8 @@ pub enum Endpoint {
     SetUserPreferredPresence,
     /// `POST /me/presence/clearUserPreferredPresence`.
     ClearUserPreferredPresence,
+    /// `POST /me/presence/setStatusMessage`.
+    SetStatusMessage,
     /// `GET /me`.
     Me,
     /// `POST /{tenant}/oauth2/v2.0/token`.
@@ -37,12 +39,13 @@ pub enum Endpoint {
 
 impl Endpoint {
     /// Every endpoint except [`Endpoint::Any`].
-    pub const ALL: [Endpoint; 9] = [
+    pub const ALL: [Endpoint; 10] = [
         Endpoint::Presence,
         Endpoint::SetPresence,
         Endpoint::ClearPresence,
         Endpoint::SetUserPreferredPresence,
         Endpoint::ClearUserPreferredPresence,
+        Endpoint::SetStatusMessage,
         Endpoint::Me,
         Endpoint::Token,
         Endpoint::Authorize,
@@ -57,6 +60,7 @@ impl Endpoint {
             Endpoint::ClearPresence => "clearPresence",
             Endpoint::SetUserPreferredPresence => "setUserPreferredPresence",
             Endpoint::ClearUserPreferredPresence => "clearUserPreferredPresence",
+            Endpoint::SetStatusMessage => "setStatusMessage",
             Endpoint::Me => "me",
             Endpoint::Token => "token",
             Endpoint::Authorize => "authorize",
@@ -82,7 +86,7 @@ impl fmt::Display for Endpoint {
 
 /// The name is not one of the twin's endpoint names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown endpoint {0:?}; expected presence, setPresence, clearPresence, setUserPreferredPresence, clearUserPreferredPresence, me, token, authorize, devicecode or any")]
+#[error("unknown endpoint {0:?}; expected presence, setPresence, clearPresence, setUserPreferredPresence, clearUserPreferredPresence, setStatusMessage, me, token, authorize, devicecode or any")]
 pub struct UnknownEndpoint(pub String);
 
 impl FromStr for Endpoint {

@@ -68,6 +68,60 @@ fn civil(time: SystemTime) -> (i64, u32, u32, u64, u64, u64, u32) {
     )
 }
 
+/// Parses `2024-05-01T12:30:05` (optionally with a fraction of a second and a trailing `Z`)
+/// as a UTC time.
+pub fn parse_utc(text: &str) -> Option<SystemTime> {
+    let text = text.strip_suffix('Z').unwrap_or(text);
+    let (date, time) = text.split_once('T')?;
+    let mut date_parts = date.splitn(3, '-').map(str::parse::<i64>);
+    let (year, month, day) = (
+        date_parts.next()?.ok()?,
+        date_parts.next()?.ok()?,
+        date_parts.next()?.ok()?,
+    );
+    let (clock_time, fraction) = time.split_once('.').unwrap_or((time, ""));
+    let mut time_parts = clock_time.splitn(3, ':').map(str::parse::<u64>);
+    let (hour, minute, second) = (
+        time_parts.next()?.ok()?,
+        time_parts.next()?.ok()?,
+        time_parts.next()?.ok()?,
+    );
+    let valid = (1..=12).contains(&month)
+        && (1..=31).contains(&day)
+        && hour < 24
+        && minute < 60
+        && second < 60;
+    if !valid || !fraction.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+
+    // Howard Hinnant's days_from_civil.
+    let shifted_year = if month <= 2 { year - 1 } else { year };
+    let era = shifted_year.div_euclid(400);
+    let year_of_era = shifted_year.rem_euclid(400);
+    let month_index = if month > 2 { month - 3 } else { month + 9 };
+    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = era * 146_097 + day_of_era - 719_468;
+
+    let seconds = u64::try_from(days).ok()? * 86_400 + hour * 3_600 + minute * 60 + second;
+    let nanos: u32 = format!("{fraction:0<9}").get(..9)?.parse().ok()?;
+    Some(UNIX_EPOCH + std::time::Duration::new(seconds, nanos))
+}
+
+/// Formats `time` as `2024-05-01T12:30:05.1234567Z`, the form of Graph's `publishedDateTime`.
+pub fn graph_timestamp(time: SystemTime) -> String {
+    let (year, month, day, hour, minute, second, _) = civil(time);
+    let tenths_of_micros = time
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .subsec_nanos()
+        / 100;
+    format!(
+        "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{tenths_of_micros:07}Z"
+    )
+}
+
 /// Formats `time` as `2024-05-01T12:30:05` in UTC, the form of Graph's `innerError.date`.
 pub fn graph_date(time: SystemTime) -> String {
     let (year, month, day, hour, minute, second, _) = civil(time);
@@ -104,6 +158,28 @@ mod tests {
         check(0, "1970-01-01T00:00:00", "1970-01-01 00:00:00Z");
         check(951_782_400, "2000-02-29T00:00:00", "2000-02-29 00:00:00Z");
         check(1_714_566_605, "2024-05-01T12:30:05", "2024-05-01 12:30:05Z");
+    }
+
+    #[test]
+    fn parses_utc_times() {
+        let check = |text: &str, expected: Option<u64>| {
+            let parsed =
+                parse_utc(text).map(|time| time.duration_since(UNIX_EPOCH).unwrap().as_secs());
+            assert_eq!(parsed, expected, "parsing {text:?}");
+        };
+        check("1970-01-01T00:00:00", Some(0));
+        check("2000-02-29T00:00:00Z", Some(951_782_400));
+        check("2024-05-01T12:30:05.2079781", Some(1_714_566_605));
+        check("2024-13-01T12:30:05", None);
+        check("2024-05-01 12:30:05", None);
+        check("2024-05-01T25:30:05", None);
+        check("yesterday", None);
+        let fraction = parse_utc("2024-05-01T12:30:05.25").unwrap();
+        assert_eq!(
+            fraction.duration_since(UNIX_EPOCH).unwrap().subsec_millis(),
+            250
+        );
+        assert_eq!(graph_timestamp(fraction), "2024-05-01T12:30:05.2500000Z");
     }
 
     #[test]

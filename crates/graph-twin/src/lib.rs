@@ -50,7 +50,7 @@ pub use duration::parse_iso8601;
 pub use entra::{AuthorizeRecord, PkceMethod};
 pub use faults::{Endpoint, Fault, FaultKind, UnknownEndpoint, TIMEOUT_GIVE_UP};
 pub use log::{Counters, Outcome, RequestRecord};
-pub use presence::{PresenceSnapshot, SessionSnapshot};
+pub use presence::{PresenceSnapshot, SessionSnapshot, StatusMessage};
 
 /// State shared by the HTTP handlers and the [`Twin`] handle.
 #[derive(Debug)]
@@ -185,6 +185,18 @@ impl Twin {
     pub fn set_out_of_office(&self, on: bool) {
         let now = self.shared.now();
         self.shared.lock().presence.set_out_of_office(now, on);
+    }
+
+    /// Sets the user's status message without expiry, as typed in Teams; `None` clears it.
+    pub fn set_status_message(&self, content: Option<&str>) {
+        let now = self.shared.now();
+        let message = content.map(|content| StatusMessage {
+            content: content.to_string(),
+            expiry: None,
+            expires_at: None,
+            published: self.shared.clock.wall_now(),
+        });
+        self.shared.lock().presence.set_status_message(now, message);
     }
 
     /// Returns the aggregated presence as `GET /me/presence` would return it now.

@@ -80,8 +80,23 @@ pub struct PresenceSnapshot {
     pub activity: String,
     /// `outOfOfficeSettings.isOutOfOffice`.
     pub is_out_of_office: bool,
+    /// The user's status message, when one is set and has not expired.
+    pub status_message: Option<StatusMessage>,
     /// The version stamp; a later change has a larger value of the same width.
     pub sequence_number: String,
+}
+
+/// A status message as `setStatusMessage` stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusMessage {
+    /// The text (`message.content`).
+    pub content: String,
+    /// `expiryDateTime` as the request gave it: (dateTime, timeZone).
+    pub expiry: Option<(String, String)>,
+    /// When the message ends, on the monotonic clock; `None` = never.
+    pub expires_at: Option<Instant>,
+    /// `publishedDateTime`, when the message was set.
+    pub published: std::time::SystemTime,
 }
 
 /// One application presence session as it is at the time of the query.
@@ -144,6 +159,7 @@ struct Visible {
     availability: String,
     activity: String,
     is_out_of_office: bool,
+    status_message: Option<StatusMessage>,
 }
 
 /// Sequence value of a fresh twin; a 10-digit counter like the documented `A0129311063`.
@@ -156,6 +172,7 @@ pub struct PresenceModel {
     app_sessions: BTreeMap<String, Session>,
     preferred: Option<Preferred>,
     out_of_office: bool,
+    status_message: Option<StatusMessage>,
     sequence: u64,
     last_visible: Option<Visible>,
     changes: u64,
@@ -168,6 +185,7 @@ impl Default for PresenceModel {
             app_sessions: BTreeMap::new(),
             preferred: None,
             out_of_office: false,
+            status_message: None,
             sequence: FIRST_SEQUENCE,
             last_visible: None,
             changes: 0,
@@ -233,6 +251,12 @@ impl PresenceModel {
         self.observe(now);
     }
 
+    /// Sets the status message; `None` or an empty text clears it.
+    pub fn set_status_message(&mut self, now: Instant, message: Option<StatusMessage>) {
+        self.status_message = message.filter(|message| !message.content.is_empty());
+        self.observe(now);
+    }
+
     /// Creates or replaces an application session; the caller has validated the request.
     pub fn set_app_session(
         &mut self,
@@ -290,6 +314,7 @@ impl PresenceModel {
             availability: visible.availability,
             activity: visible.activity,
             is_out_of_office: visible.is_out_of_office,
+            status_message: visible.status_message,
             sequence_number: format!("A{:010}", self.sequence),
         }
     }
@@ -303,6 +328,14 @@ impl PresenceModel {
             .is_some_and(|preferred| now >= preferred.expires_at)
         {
             self.preferred = None;
+        }
+        let message_expired = self
+            .status_message
+            .as_ref()
+            .and_then(|message| message.expires_at)
+            .is_some_and(|expires_at| now >= expires_at);
+        if message_expired {
+            self.status_message = None;
         }
     }
 
@@ -351,6 +384,7 @@ impl PresenceModel {
             availability,
             activity,
             is_out_of_office: self.out_of_office,
+            status_message: self.status_message.clone(),
         }
     }
 }
@@ -640,6 +674,31 @@ mod tests {
             model.snapshot(at(5)).sequence_number > faded,
             "out of office is a change"
         );
+    }
+
+    #[test]
+    fn status_message_expires_and_moves_sequence() {
+        let mut model = PresenceModel::default();
+        let before = model.snapshot(at(0)).sequence_number;
+        let message = StatusMessage {
+            content: "On site until noon".into(),
+            expiry: None,
+            expires_at: Some(at(30)),
+            published: std::time::SystemTime::UNIX_EPOCH,
+        };
+        model.set_status_message(at(0), Some(message.clone()));
+        let snapshot = model.snapshot(at(29));
+        assert_eq!(snapshot.status_message, Some(message.clone()));
+        assert!(snapshot.sequence_number > before);
+        assert_eq!(model.snapshot(at(30)).status_message, None);
+
+        model.set_status_message(at(31), Some(message.clone()));
+        let empty = StatusMessage {
+            content: String::new(),
+            ..message
+        };
+        model.set_status_message(at(31), Some(empty));
+        assert_eq!(model.snapshot(at(31)).status_message, None);
     }
 
     #[test]

@@ -636,3 +636,78 @@ async fn peer_shares_the_session() {
         pair("Offline", "Offline")
     );
 }
+
+#[tokio::test]
+async fn status_message_over_http() {
+    let harness = Harness::start().await;
+    let (token, _) = harness.sign_in().await;
+    let path = "v1.0/me/presence/setStatusMessage";
+    let body = json!({
+        "statusMessage": {
+            "message": { "content": "Hey I'm currently in a meeting.", "contentType": "text" },
+            "expiryDateTime": { "dateTime": "2024-05-01T13:30:05.0000000", "timeZone": "UTC" }
+        }
+    });
+    let answer = harness.post_json(path, &token, &body).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let presence = harness.get_with("v1.0/me/presence", &token).await.json();
+    let message = &presence["statusMessage"];
+    assert_eq!(
+        message["message"]["content"],
+        "Hey I'm currently in a meeting."
+    );
+    assert_eq!(message["message"]["contentType"], "text");
+    assert_eq!(
+        message["expiryDateTime"],
+        json!({ "dateTime": "2024-05-01T13:30:05.0000000", "timeZone": "UTC" })
+    );
+    assert_eq!(message["publishedDateTime"], "2024-05-01T12:30:05.0000000Z");
+
+    // The expiry is one hour after the clock's wall time.
+    harness
+        .clock
+        .advance(60 * MINUTE - Duration::from_secs(1))
+        .await;
+    let presence = harness.get_with("v1.0/me/presence", &token).await.json();
+    assert!(presence["statusMessage"].is_object());
+    harness.clock.advance(Duration::from_secs(1)).await;
+    let fresh = harness.twin.issue_token_for("app");
+    let presence = harness.get_with("v1.0/me/presence", &fresh).await.json();
+    assert!(presence["statusMessage"].is_null(), "{presence}");
+}
+
+#[tokio::test]
+async fn status_message_request_checks() {
+    let harness = Harness::start().await;
+    let (token, _) = harness.sign_in().await;
+    let path = "v1.0/me/presence/setStatusMessage";
+    let cases = [
+        json!({}),
+        json!({ "statusMessage": "text" }),
+        json!({ "statusMessage": {} }),
+        json!({ "statusMessage": { "message": { "content": "x", "contentType": "html" } } }),
+        json!({ "statusMessage": { "message": { "content": 5 } } }),
+        json!({ "statusMessage": { "message": { "content": "x" }, "expiryDateTime": { "dateTime": "soon", "timeZone": "UTC" } } }),
+    ];
+    for body in cases {
+        let answer = harness.post_json(path, &token, &body).await;
+        check_graph_error(&answer, StatusCode::BAD_REQUEST, "InvalidArgument");
+    }
+    // Set and clear through the handle; an empty text clears over HTTP too.
+    harness.twin.set_status_message(Some("Back at 3"));
+    assert_eq!(
+        harness
+            .twin
+            .presence()
+            .status_message
+            .map(|m| m.content)
+            .as_deref(),
+        Some("Back at 3")
+    );
+    let clear = json!({ "statusMessage": { "message": { "content": "", "contentType": "text" } } });
+    assert_eq!(
+        harness.post_json(path, &token, &clear).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(harness.twin.presence().status_message, None);
+}

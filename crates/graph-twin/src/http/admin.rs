@@ -23,6 +23,10 @@ pub(super) fn router() -> Router<Arc<Shared>> {
         .route("/teams", post(set_teams))
         .route("/preferred", post(set_preferred).delete(clear_preferred))
         .route("/out-of-office", post(set_out_of_office))
+        .route(
+            "/status-message",
+            post(set_status_message).delete(clear_status_message),
+        )
         .route("/presence", get(presence))
         .route("/sessions/{session_id}", get(session))
         .route("/faults", get(faults).post(inject).delete(clear_faults))
@@ -106,6 +110,35 @@ async fn set_out_of_office(
     StatusCode::NO_CONTENT
 }
 
+#[derive(Deserialize)]
+struct StatusText {
+    content: String,
+}
+
+async fn set_status_message(
+    State(shared): State<Arc<Shared>>,
+    Json(text): Json<StatusText>,
+) -> StatusCode {
+    let now = shared.now();
+    let message = crate::presence::StatusMessage {
+        content: text.content,
+        expiry: None,
+        expires_at: None,
+        published: shared.clock.wall_now(),
+    };
+    shared
+        .lock()
+        .presence
+        .set_status_message(now, Some(message));
+    StatusCode::NO_CONTENT
+}
+
+async fn clear_status_message(State(shared): State<Arc<Shared>>) -> StatusCode {
+    let now = shared.now();
+    shared.lock().presence.set_status_message(now, None);
+    StatusCode::NO_CONTENT
+}
+
 async fn presence(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
     let now = shared.now();
     let snapshot = shared.lock().presence.snapshot(now);
@@ -114,6 +147,7 @@ async fn presence(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> 
         "activity": snapshot.activity,
         "isOutOfOffice": snapshot.is_out_of_office,
         "sequenceNumber": snapshot.sequence_number,
+        "statusMessage": snapshot.status_message.map(|message| message.content),
     }))
 }
 

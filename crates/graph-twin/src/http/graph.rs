@@ -17,7 +17,7 @@ use serde_json::{json, Map, Value};
 use super::{bearer, graph_base, graph_error, ok_empty, RequestContext};
 use crate::entra::{TokenGrant, TokenRejection};
 use crate::presence::{
-    app_session_pair_allowed, preferred_pair_allowed, DEFAULT_SESSION_DURATION,
+    app_session_pair_allowed, preferred_pair_allowed, StatusMessage, DEFAULT_SESSION_DURATION,
     MAX_SESSION_DURATION, MIN_SESSION_DURATION,
 };
 use crate::{duration, Shared};
@@ -208,7 +208,7 @@ fn read_presence(shared: &Shared, context: &RequestContext, headers: &HeaderMap)
         "id": id,
         "availability": snapshot.availability,
         "activity": snapshot.activity,
-        "statusMessage": null,
+        "statusMessage": snapshot.status_message.as_ref().map(status_message_json),
         "outOfOfficeSettings": { "message": null, "isOutOfOffice": snapshot.is_out_of_office },
         "sequenceNumber": snapshot.sequence_number,
     }))
@@ -281,6 +281,7 @@ fn presence_action(
         "clearPresence" => clear_presence(shared, &grant, &fields),
         "setUserPreferredPresence" => set_preferred(shared, &grant, &fields),
         "clearUserPreferredPresence" => clear_preferred(shared, &grant),
+        "setStatusMessage" => set_status_message(shared, &grant, &fields),
         _ => Err(GraphError::new(
             StatusCode::BAD_REQUEST,
             "BadRequest",
@@ -428,5 +429,99 @@ fn clear_preferred(shared: &Shared, grant: &TokenGrant) -> Handled {
     require_scope(grant, WRITE_PRESENCE)?;
     let now = shared.now();
     shared.lock().presence.clear_preferred(now);
+    Ok(ok_empty())
+}
+
+/// The `statusMessage` property of a presence.
+fn status_message_json(message: &StatusMessage) -> Value {
+    let expiry = message
+        .expiry
+        .as_ref()
+        .map(|(date_time, time_zone)| json!({ "dateTime": date_time, "timeZone": time_zone }));
+    json!({
+        "message": { "content": message.content, "contentType": "text" },
+        "expiryDateTime": expiry,
+        "publishedDateTime": crate::ids::graph_timestamp(message.published),
+    })
+}
+
+/// Time zone names whose `dateTime` the twin can turn into an instant.
+const UTC_NAMES: &[&str] = &["UTC", "Etc/UTC", "Coordinated Universal Time"];
+
+fn set_status_message(shared: &Shared, grant: &TokenGrant, fields: &Map<String, Value>) -> Handled {
+    let Some(Value::Object(status)) = fields.get("statusMessage") else {
+        return Err(invalid(
+            "[StatusMessage]: The StatusMessage field is required.",
+        ));
+    };
+    let message = match status.get("message") {
+        Some(Value::Object(message)) => message,
+        _ => {
+            return Err(invalid(
+                "[StatusMessage.Message]: The Message field is required.",
+            ))
+        }
+    };
+    let content = match message.get("content") {
+        Some(Value::String(content)) => content.clone(),
+        None | Some(Value::Null) => String::new(),
+        Some(_) => {
+            return Err(invalid(
+                "[StatusMessage.Message.Content]: The value is not a string.",
+            ))
+        }
+    };
+    let content_type = message
+        .get("contentType")
+        .and_then(Value::as_str)
+        .unwrap_or("text");
+    if !content_type.eq_ignore_ascii_case("text") {
+        return Err(invalid(
+            "[StatusMessage.Message.ContentType]: Only the content type 'text' is supported.",
+        ));
+    }
+    let expiry = match status.get("expiryDateTime") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(expiry)) => {
+            let date_time = expiry
+                .get("dateTime")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let time_zone = expiry
+                .get("timeZone")
+                .and_then(Value::as_str)
+                .unwrap_or("UTC");
+            let Some(wall) = crate::ids::parse_utc(date_time) else {
+                return Err(invalid(&format!(
+                    "[ExpiryDateTime.DateTime]: '{date_time}' is not a valid date and time."
+                )));
+            };
+            Some((date_time.to_string(), time_zone.to_string(), wall))
+        }
+        Some(_) => return Err(invalid("[ExpiryDateTime]: The value is not an object.")),
+    };
+    require_scope(grant, WRITE_PRESENCE)?;
+
+    let now = shared.now();
+    let wall_now = shared.clock.wall_now();
+    // FIXME: an expiry in a time zone other than UTC is echoed back but never ends the
+    // message, because the twin has no time zone database. Converting Windows and IANA zone
+    // names to offsets (with daylight saving time) would fix it.
+    let expires_at = expiry.as_ref().and_then(|(_, time_zone, wall)| {
+        let is_utc = UTC_NAMES
+            .iter()
+            .any(|name| name.eq_ignore_ascii_case(time_zone));
+        is_utc.then(|| now + wall.duration_since(wall_now).unwrap_or_default())
+    });
+    let message = StatusMessage {
+        content,
+        expiry: expiry.map(|(date_time, time_zone, _)| (date_time, time_zone)),
+        expires_at,
+        published: wall_now,
+    };
+    shared
+        .lock()
+        .presence
+        .set_status_message(now, Some(message));
     Ok(ok_empty())
 }

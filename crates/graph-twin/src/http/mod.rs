@@ -89,6 +89,7 @@ fn classify(method: &Method, path: &str) -> Endpoint {
             (&Method::POST, ["presence", "clearUserPreferredPresence"]) => {
                 Endpoint::ClearUserPreferredPresence
             }
+            (&Method::POST, ["presence", "setStatusMessage"]) => Endpoint::SetStatusMessage,
             _ => Endpoint::Any,
         };
     }
@@ -444,6 +445,11 @@ mod tests {
             Method::POST,
             "/v1.0/me/presence/clearUserPreferredPresence",
             Endpoint::ClearUserPreferredPresence,
+        );
+        check(
+            Method::POST,
+            "/v1.0/me/presence/setStatusMessage",
+            Endpoint::SetStatusMessage,
         );
         check(Method::GET, "/v1.0/me", Endpoint::Me);
         check(
