@@ -71,3 +71,55 @@ async fn main() -> ExitCode {
     twin.shutdown().await;
     ExitCode::SUCCESS
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<TwinConfig, String> {
+        parse_args(args.iter().map(|arg| arg.to_string()))
+    }
+
+    #[test]
+    fn parses_options() {
+        let config = parse(&[
+            "--port",
+            "8400",
+            "--demo",
+            "--client-id",
+            "c",
+            "--tenant-id",
+            "t",
+            "--single-tenant",
+        ])
+        .unwrap();
+        assert_eq!(config.port, 8400);
+        assert!(config.demo);
+        assert_eq!(config.registration.client_id, "c");
+        assert_eq!(config.registration.tenant_id, "t");
+        assert!(!config.registration.multi_tenant);
+
+        let defaults = parse(&[]).unwrap();
+        assert_eq!(defaults.port, 0);
+        assert!(!defaults.demo);
+        assert!(defaults.registration.multi_tenant);
+    }
+
+    #[test]
+    fn rejects_bad_arguments() {
+        let check = |args: &[&str], expected: &str| {
+            assert_eq!(parse(args).err().as_deref(), Some(expected), "{args:?}");
+        };
+        check(&["--port"], "--port needs a value");
+        check(
+            &["--port", "http"],
+            "invalid port \"http\"; expected 0-65535",
+        );
+        check(
+            &["--port", "70000"],
+            "invalid port \"70000\"; expected 0-65535",
+        );
+        check(&["--verbose"], "unknown argument \"--verbose\"");
+        check(&["--help"], "");
+    }
+}

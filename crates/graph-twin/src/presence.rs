@@ -481,6 +481,40 @@ mod tests {
     }
 
     #[test]
+    fn idle_and_be_right_back_rank_with_their_group() {
+        check(
+            Some(("AvailableIdle", "Available")),
+            Some(("Away", "Away")),
+            None,
+            ("AvailableIdle", "Available"),
+        );
+        check(
+            Some(("BusyIdle", "Busy")),
+            Some(("Available", "Available")),
+            None,
+            ("BusyIdle", "Busy"),
+        );
+        check(
+            Some(("BeRightBack", "BeRightBack")),
+            Some(("Available", "Available")),
+            None,
+            ("Available", "Available"),
+        );
+        check(
+            Some(("Offline", "OffWork")),
+            Some(("Away", "Away")),
+            None,
+            ("Away", "Away"),
+        );
+        check(
+            Some(("Offline", "OffWork")),
+            None,
+            None,
+            ("Offline", "OffWork"),
+        );
+    }
+
+    #[test]
     fn preferred_presence_beats_sessions() {
         check(
             Some(("Available", "Available")),

@@ -37,6 +37,10 @@ async fn status_faults_answer_then_clear() {
         (429, None, "TooManyRequests"),
         (403, None, "Forbidden"),
         (400, None, "BadRequest"),
+        (401, None, "InvalidAuthenticationToken"),
+        (404, None, "NotFound"),
+        (502, None, "BadGateway"),
+        (504, None, "GatewayTimeout"),
     ];
     for (status, retry_after, code) in cases {
         harness
@@ -338,6 +342,17 @@ async fn throttling_answers_429_with_retry_after() {
             .status,
         StatusCode::OK
     );
+
+    // Retry-After rounds the wait up to whole seconds: 7 per 30 s refill one every 4.29 s.
+    harness.twin.set_throttle(7, Duration::from_secs(30));
+    for _ in 0..7 {
+        assert_eq!(
+            harness.get_with("v1.0/me/presence", &token).await.status,
+            StatusCode::OK
+        );
+    }
+    let answer = harness.get_with("v1.0/me/presence", &token).await;
+    assert_eq!(answer.header("retry-after").as_deref(), Some("5"));
 
     harness.twin.set_throttle(1, Duration::from_secs(60));
     assert_eq!(
