@@ -9,7 +9,7 @@ use crate::timing::{self, jittered};
 use crate::{labels, table, Access, Engine, OverrideProbe};
 
 impl Engine {
-    /// Whether Graph may be called for polls and sets.
+    /// Tells whether Graph may be called for polls and sets.
     pub(crate) fn graph_usable(&self) -> bool {
         self.life.access == Access::SignedIn
             && self.life.started
@@ -17,7 +17,7 @@ impl Engine {
             && !self.life.suspended
     }
 
-    /// Whether a `clearPresence` may be sent (also while quitting, suspending, signing out).
+    /// Tells whether a `clearPresence` may be sent (also while quitting, suspending, signing out).
     fn clear_allowed(&self) -> bool {
         let token = self.life.access == Access::SignedIn || self.life.clear_before_sign_out;
         token && self.life.started && !self.call.clear_refused
@@ -27,7 +27,7 @@ impl Engine {
         self.graph_usable() && self.sync_active(now)
     }
 
-    /// The instant the next poll is due, if polling runs and none is in flight.
+    /// Returns the instant the next poll is due, if polling runs and none is in flight.
     pub(crate) fn poll_wake(&self) -> Option<Instant> {
         if self.teams.in_flight.is_some() {
             return None;
@@ -70,7 +70,7 @@ impl Engine {
         self.teams.degraded = None;
         self.teams.refused = None;
 
-        // An answer that arrives after sign-out or sign-in expiry is not used.
+        // A response that arrives after sign-out or sign-in expiry is not used.
         if self.life.access != Access::SignedIn {
             return;
         }
@@ -98,7 +98,7 @@ impl Engine {
         self.teams.fresh = true;
     }
 
-    /// Drops an answer whose `sequenceNumber` sorts before the last applied one.
+    /// Drops a response whose `sequenceNumber` sorts before the last applied one.
     ///
     /// Only values of equal length are compared, because the service may change their
     /// length. The third such answer in a row is applied and restarts the sequence.
@@ -136,7 +136,7 @@ impl Engine {
         }
     }
 
-    /// The override state: the 2 polls sent after an acknowledged set both show an
+    /// Sets the override state when the 2 polls sent after an acknowledged set both show an
     /// availability other than Busy. While the own session exists any Busy counts as ours.
     fn check_override(&mut self, sent_at: Instant, lookup: &table::Lookup) {
         if !self.call.own_session {
@@ -222,7 +222,7 @@ impl Engine {
         }
     }
 
-    /// The Graph write to send now, if any.
+    /// Decides the Graph write to send now, if any.
     pub(crate) fn decide_graph_write(&self, now: Instant) -> Option<GraphWrite> {
         if self.call.in_flight.is_some() || self.call.retry_at.is_some_and(|at| now < at) {
             return None;
@@ -239,7 +239,7 @@ impl Engine {
             let needs_set = !self.call.own_session || keep_alive_due;
             return needs_set.then_some(GraphWrite::SetInACall);
         }
-        // A stale session waits until SwyxIt! says whether a call goes on, which would
+        // A stale session waits until SwyxIt! reports whether a call goes on, which would
         // replace it with a set instead.
         let stale_only = self.call.stale_marker && !self.call.own_session && !self.call.unsure;
         if stale_only && !self.swyx.known && self.graph_usable() {
@@ -249,7 +249,7 @@ impl Engine {
         (needs_clear && self.clear_allowed()).then_some(GraphWrite::Clear)
     }
 
-    /// The instants a Graph write may become due: a retry and the next keep-alive.
+    /// Returns the instants a Graph write may become due: a retry and the next keep-alive.
     pub(crate) fn graph_write_wakes(&self) -> [Option<Instant>; 2] {
         if self.call.in_flight.is_some() {
             return [None, None];
@@ -309,7 +309,7 @@ impl Engine {
         self.call.stale_marker = false;
         self.call.hold_after_clear = None;
         self.call.last_set_sent = Some(sent_at);
-        // Graph applied the set before this answer, so the session ends by this instant.
+        // Graph applied the set before this response, so the session ends by this instant.
         self.call.session_expiry = Some(now + timing::SESSION_EXPIRY);
         self.call.set_refused = false;
         self.call.clear_refused = false;
@@ -358,7 +358,7 @@ impl Engine {
         }
     }
 
-    /// Forgets the session and holds Teams → Swyx until Graph shows the clear.
+    /// Forgets the session and keeps Teams → Swyx held until Graph shows the clear.
     fn end_session(&mut self, now: Instant) {
         self.call.own_session = false;
         self.call.unsure = false;

@@ -41,7 +41,7 @@ pub mod teams {
     pub const STATUS_UNKNOWN: &str = "Status unknown";
 }
 
-/// The override text shown when a manual Teams status outranks the call session.
+/// Formats the override text shown when a manual Teams status outranks the call session.
 pub fn override_text(teams_label: &str) -> String {
     format!(
         "Teams shows '{teams_label}' instead of In a call — a status you chose in Teams takes \
@@ -49,7 +49,7 @@ pub fn override_text(teams_label: &str) -> String {
     )
 }
 
-/// A settable Swyx status in words.
+/// Returns a settable Swyx status in words.
 pub fn swyx_settable(status: SwyxSettable) -> &'static str {
     match status {
         SwyxSettable::Available => "Available",
@@ -58,7 +58,7 @@ pub fn swyx_settable(status: SwyxSettable) -> &'static str {
     }
 }
 
-/// A Swyx status in words.
+/// Returns a Swyx status in words.
 pub fn swyx_status(status: SwyxStatus) -> &'static str {
     match status {
         SwyxStatus::Available => "Available",
@@ -69,7 +69,7 @@ pub fn swyx_status(status: SwyxStatus) -> &'static str {
     }
 }
 
-/// The Swyx label when the app wrote the substitute of the target Speaking.
+/// Returns the Swyx label when the app wrote the substitute of the target Speaking.
 pub fn speaking_shown_as(substitute: SwyxSettable) -> &'static str {
     match substitute {
         SwyxSettable::Available => "Speaking (shown in Swyx as Available)",

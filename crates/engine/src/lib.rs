@@ -86,7 +86,7 @@ struct Switches {
     identity_mismatch: bool,
 }
 
-/// What the engine knows of Teams and of its polling.
+/// The Teams side: the last applied presence and the polling state.
 #[derive(Debug, Clone, Default)]
 struct TeamsState {
     /// The last applied presence and its lookup.
@@ -112,7 +112,7 @@ struct TeamsState {
     degraded: Option<String>,
     /// A poll refused with 403 or 400.
     refused: Option<String>,
-    /// The poll interval is doubled this many times after 429 answers.
+    /// How many times the poll interval is doubled after 429 responses.
     throttle_level: u32,
     throttle_changed_at: Instant,
     /// Polls sent before this instant predate the last clear of our session and are dropped.
@@ -134,7 +134,7 @@ impl Request {
         }
     }
 
-    /// The instant the lost-request guard counts from.
+    /// Returns the instant the lost-request guard counts from.
     fn started(&self) -> Instant {
         self.sent_at.unwrap_or(self.requested_at)
     }
@@ -144,13 +144,13 @@ impl Request {
 #[derive(Debug, Clone, Default)]
 struct CallState {
     speaking: bool,
-    /// When the change that the next write answers was observed (latency start).
+    /// When the change behind the next write was observed (the start of its latency).
     change_at: Instant,
-    /// Why the next clear happens, for the history.
+    /// The source of the next clear, for the history.
     clear_source: &'static str,
     /// The first `setPresence` of this call went into the history.
     call_reported: bool,
-    /// This installation holds the app session (a set was acknowledged, no clear since).
+    /// Whether this installation owns the app session (a set was acknowledged, no clear since).
     own_session: bool,
     /// A set went out whose outcome is unknown (timeout, network error).
     unsure: bool,
@@ -186,14 +186,14 @@ struct OverrideProbe {
     polls_not_busy: u8,
 }
 
-/// What the engine knows of SwyxIt!.
+/// The Swyx side: attach state, observations and writes.
 #[derive(Debug, Clone, Default)]
 struct SwyxState {
     /// The adapter reported anything at all.
     known: bool,
     attached: bool,
     observation: Option<SwyxObservation>,
-    /// Why SwyxIt! is unavailable, since when, and when that was last reported.
+    /// The reason SwyxIt! is unavailable, since when, and when that was last reported.
     unavailable: Option<(SwyxUnavailable, Instant, Instant)>,
     gone_notified: bool,
     /// The last target this app applied (written or already shown).

@@ -180,7 +180,7 @@ impl Engine {
         });
     }
 
-    /// The status that shows `target` in Swyx: Speaking is written as the substitute.
+    /// Returns the status that shows `target` in Swyx, the substitute for Speaking.
     pub(crate) fn settable(&self, target: SwyxTarget) -> SwyxSettable {
         match target {
             SwyxTarget::Available => SwyxSettable::Available,
@@ -190,7 +190,7 @@ impl Engine {
         }
     }
 
-    /// The Teams → Swyx write to send now, if any.
+    /// Decides the Teams → Swyx write to send now, if any.
     ///
     /// Edge-triggered: only a target other than the last applied one is written, and not when
     /// Swyx already shows it (then it simply becomes the last applied target).
@@ -226,7 +226,7 @@ impl Engine {
     }
 }
 
-/// Adds a detection at `now`, forgets those older than 30 minutes, and tells whether three
+/// Adds a detection at `now`, drops those older than 30 minutes, and returns whether three
 /// remain.
 fn count_detection(hits: &mut VecDeque<Instant>, now: Instant) -> bool {
     hits.push_back(now);

@@ -297,12 +297,12 @@ pub enum Normalized {
 }
 
 impl Lookup {
-    /// The target before the settings are applied.
+    /// Returns the target before the settings are applied.
     pub fn raw_target(&self) -> Option<SwyxTarget> {
         self.row.and_then(|row| row.target)
     }
 
-    /// The target with the two mapping switches applied.
+    /// Returns the target with the two mapping switches applied.
     pub fn target(&self, settings: &Settings) -> Option<SwyxTarget> {
         let row = self.row?;
         let switched_off = match row.switch {
@@ -316,17 +316,17 @@ impl Lookup {
         row.target
     }
 
-    /// The Teams status in words.
+    /// Returns the Teams status in words.
     pub fn label(&self) -> &'static str {
         self.row.map_or(label::STATUS_UNKNOWN, |row| row.label)
     }
 
-    /// Whether the availability (after the rewrite) is Busy.
+    /// Tells whether the availability (after the rewrite) is Busy.
     pub fn is_busy(&self) -> bool {
         self.availability == Normalized::Known("Busy")
     }
 
-    /// Whether the presence is Busy/InACall, the pair the app's own session shows.
+    /// Tells whether the presence is Busy/InACall, the pair the app's own session shows.
     pub fn is_in_a_call(&self) -> bool {
         self.row
             .is_some_and(|row| row.availability == "Busy" && row.activity == Is("InACall"))

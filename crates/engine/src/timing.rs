@@ -14,9 +14,9 @@ pub const BACKOFF_START: Duration = Duration::from_secs(2);
 pub const BACKOFF_CAP: Duration = Duration::from_secs(300);
 /// Without a 429 for this long, the throttled poll interval halves once.
 pub const THROTTLE_DECAY: Duration = Duration::from_secs(300);
-/// Shortest poll interval the engine accepts, whatever the settings say.
+/// Shortest poll interval the engine accepts, whatever the settings contain.
 pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
-/// Longest poll interval the engine accepts, whatever the settings say.
+/// Longest poll interval the engine accepts, whatever the settings contain.
 pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(600);
 /// How far apart the Swyx adapter retries attaching (shown as the next retry).
 pub const SWYX_ATTACH_RETRY: Duration = Duration::from_secs(3);

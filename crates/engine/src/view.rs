@@ -36,7 +36,7 @@ impl Engine {
         }
     }
 
-    /// The Swyx status as last observed; Speaking while on a call.
+    /// Returns the Swyx status as last observed, Speaking while on a call.
     fn swyx_status(&self) -> Option<SwyxStatus> {
         if let Some((SwyxUnavailable::LoggedOff, _, _)) = &self.swyx.unavailable {
             return Some(SwyxStatus::LoggedOff);
@@ -52,7 +52,7 @@ impl Engine {
         })
     }
 
-    /// The Swyx status in words; the substitute of a written Speaking target says so.
+    /// Returns the Swyx status in words, naming the substitute of a written Speaking target.
     fn swyx_label(&self, status: SwyxStatus) -> &'static str {
         let substitute = self.settings.speaking_substitute;
         let shows_substitute = self
@@ -66,7 +66,7 @@ impl Engine {
         labels::swyx_status(status)
     }
 
-    /// The Teams side's health: signed-out, unavailable, degraded, ok, the first that applies.
+    /// Returns the Teams side's health: signed-out, unavailable, degraded, ok, the first that applies.
     fn teams_health(&self) -> Health {
         if self.life.access != Access::SignedIn {
             return Health::SignedOut;
