@@ -1140,3 +1140,70 @@ fn hold_timeout_waits_for_a_poll_after_the_clear() {
     w.go(40_000);
     assert_eq!(w.swyx_writes, 0, "the next poll shows Available");
 }
+
+#[test]
+fn jitter_sample_scales_the_next_poll() {
+    let mut w = World::new("Available/Available", Available);
+    w.feed(Input::JitterSample { permille: 100 });
+    let start = w.log.len();
+    w.go(10_000);
+    let polls: Vec<Instant> = w.log[start..]
+        .iter()
+        .filter(|(_, a)| *a == Action::PollTeams)
+        .map(|(at, _)| *at)
+        .collect();
+    let gaps: Vec<u128> = polls
+        .windows(2)
+        .map(|p| (p[1] - p[0]).as_millis())
+        .collect();
+    assert!(!gaps.is_empty());
+    assert!(gaps.iter().all(|&gap| gap == 2_200), "{gaps:?}");
+}
+
+#[test]
+fn identity_mismatch_is_a_warning() {
+    let mut w = World::new("Available/Available", Available);
+    w.feed(Input::IdentityMismatch(true));
+    assert_eq!(w.engine.view().warnings, [Warning::IdentityMismatch]);
+    assert_eq!(w.engine.view().health_teams, Health::Ok);
+    w.feed(Input::IdentityMismatch(false));
+    assert!(w.engine.view().warnings.is_empty());
+}
+
+#[test]
+fn stale_marker_cleared_when_swyx_is_gone() {
+    let mut w = World::stopped(Settings::default(), "Available/Available", Available);
+    w.marker = true;
+    w.swyx_running = false;
+    w.session_until = Some(Instant::from_millis(200_000));
+    w.start_app();
+    w.run_until(Instant::from_millis(1_000));
+    assert_eq!(w.clear_calls, 1);
+    assert!(!w.app_session());
+    assert!(!w.marker);
+    let history = w.engine.view().history;
+    assert_eq!(
+        history.last().map(|e| e.from.as_str()),
+        Some("Session left by the previous run")
+    );
+}
+
+#[test]
+fn failed_swyx_write_is_retried() {
+    let mut w = World::new("Available/Available", Available);
+    w.go(0);
+    w.swyx_running = false;
+    w.set_teams("Busy/Busy");
+    w.go(2_100);
+    match w.engine.view().health_swyx {
+        Health::Degraded { reason, next_retry } => {
+            assert!(reason.contains("not running"), "{reason}");
+            assert!(next_retry.is_some());
+        }
+        other => panic!("expected degraded, got {other:?}"),
+    }
+    w.swyx_running = true;
+    w.go(6_000);
+    assert_eq!((w.swyx_status, w.swyx_writes), (Away, 1));
+    assert_eq!(w.engine.view().health_swyx, Health::Ok);
+}
