@@ -444,9 +444,9 @@ impl TokenStore {
     /// Ends the user's part of a device sign-in; `false` when no pending sign-in has this
     /// user code.
     pub fn finish_device_sign_in(&mut self, now: Instant, user_code: &str, approve: bool) -> bool {
-        let wanted = user_code.trim().to_ascii_uppercase();
+        let requested_code = user_code.trim().to_ascii_uppercase();
         let Some(sign_in) = self.devices.values_mut().find(|sign_in| {
-            sign_in.user_code == wanted
+            sign_in.user_code == requested_code
                 && sign_in.state == DeviceState::Pending
                 && now < sign_in.expires_at
         }) else {

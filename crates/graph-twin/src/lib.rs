@@ -3,10 +3,11 @@
 //! No test machine reaches Microsoft, so every sign-in and Graph path of Presence Bridge runs
 //! against this twin. It serves the OAuth 2.0 endpoints of the Microsoft identity platform
 //! (`/{tenant}/oauth2/v2.0/authorize`, `token`, `devicecode`) and the Graph presence endpoints
-//! under `/v1.0` on 127.0.0.1. It enforces the rules Microsoft documents for them:
-//! registered redirect URIs, single-use authorization codes, PKCE, refresh tokens, device code
-//! states, scopes, the documented `setPresence` pairs and durations, session expiry and fading,
-//! and the aggregation of sessions and the user's preferred presence.
+//! under `/v1.0` on 127.0.0.1. It enforces the rules Microsoft documents for them. On the
+//! Entra side these are registered redirect URIs, single-use authorization codes, PKCE,
+//! refresh tokens, device code states and scopes. On the Graph side they are the documented
+//! `setPresence` pairs and durations, session expiry and fading, and the aggregation of
+//! sessions and the user's preferred presence.
 //!
 //! A test or the app's demo mode starts it in-process with [`Twin::start`], plays the user's
 //! Teams client with [`Twin::set_teams`] and friends, injects faults with [`Twin::inject`] and

@@ -59,7 +59,7 @@ impl RequestRecord {
 pub struct Counters {
     /// Requests per endpoint name.
     pub by_endpoint: BTreeMap<String, u64>,
-    /// Answered requests per status; `reset`, `timeout` and `pending` for the others.
+    /// Requests per response status, with `reset`, `timeout` and `pending` for the others.
     pub by_status: BTreeMap<String, u64>,
     /// Requests per actor.
     pub by_actor: BTreeMap<String, u64>,
@@ -103,7 +103,7 @@ impl RequestLog {
         }
     }
 
-    /// Notes the fault that shaped the answer.
+    /// Notes the fault that shaped the response.
     pub fn set_fault(&mut self, id: u64, fault: String) {
         if let Some(record) = self.get_mut(id) {
             record.fault = Some(fault);

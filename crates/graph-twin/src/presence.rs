@@ -481,7 +481,7 @@ mod tests {
     }
 
     #[test]
-    fn idle_and_be_right_back_rank_with_their_group() {
+    fn idle_states_rank_with_group() {
         check(
             Some(("AvailableIdle", "Available")),
             Some(("Away", "Away")),

@@ -432,7 +432,7 @@ fn clear_preferred(shared: &Shared, grant: &TokenGrant) -> Handled {
     Ok(ok_empty())
 }
 
-/// The `statusMessage` property of a presence.
+/// Builds the `statusMessage` property of a presence.
 fn status_message_json(message: &StatusMessage) -> Value {
     let expiry = message
         .expiry

@@ -381,7 +381,7 @@ pub(crate) fn entra_error_body(
     }))
 }
 
-/// Turns an Entra error into the token endpoint's answer.
+/// Turns an Entra error into the token endpoint's response.
 pub(crate) fn entra_error(
     shared: &Shared,
     context: &RequestContext,
@@ -393,7 +393,7 @@ pub(crate) fn entra_error(
     response
 }
 
-/// Token answers must not be cached (RFC 6749 section 5.1).
+/// Marks a token response as not cacheable (RFC 6749 section 5.1).
 pub(crate) fn no_store(headers: &mut HeaderMap) {
     headers.insert(
         axum::http::header::CACHE_CONTROL,
