@@ -183,7 +183,21 @@ async fn authorize_request_errors_redirect() {
     .await;
     check_error_redirect(&answer, "invalid_scope", 70_011);
     let answer = authorize_with(&harness, AUTHORIZE, "code_challenge_method", Some("S512")).await;
+    check_error_redirect(&answer, "invalid_request", 50_149);
+    let short = "a".repeat(42);
+    let answer = authorize_with(&harness, AUTHORIZE, "code_challenge", Some(&short)).await;
     check_error_redirect(&answer, "invalid_request", 501_491);
+    let long = "a".repeat(129);
+    let answer = authorize_with(&harness, AUTHORIZE, "code_challenge", Some(&long)).await;
+    check_error_redirect(&answer, "invalid_request", 501_491);
+    for size in [43, 128] {
+        let fitting = "a".repeat(size);
+        let answer = authorize_with(&harness, AUTHORIZE, "code_challenge", Some(&fitting)).await;
+        assert!(
+            answer.redirect_query().contains_key("code"),
+            "challenge of {size} characters"
+        );
+    }
     let answer = authorize_with(&harness, AUTHORIZE, "response_mode", Some("form_post")).await;
     check_error_redirect(&answer, "invalid_request", 900_144);
     let answer = authorize_with(&harness, AUTHORIZE, "response_mode", Some("query")).await;

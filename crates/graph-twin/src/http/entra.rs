@@ -215,23 +215,32 @@ pub(super) async fn authorize(
     let challenge = param("code_challenge")
         .filter(|c| !c.is_empty())
         .map(str::to_string);
+    // RFC 7636 allows challenges of 43 to 128 characters; Entra rejects other sizes with
+    // AADSTS501491 and unknown methods with AADSTS50149.
     let method = match (
         challenge.as_ref(),
         PkceMethod::parse(param("code_challenge_method")),
     ) {
         (None, _) => None,
-        (Some(_), Some(method)) => Some(method),
         (Some(_), None) => {
             let error = EntraError {
                 status: 400,
                 error: "invalid_request",
-                code: 501_491,
-                message:
-                    "Invalid size of Code_Challenge parameter or unsupported code_challenge_method."
-                        .to_string(),
+                code: 50_149,
+                message: "Invalid Code_Challenge_method parameter.".to_string(),
             };
             return redirect_error(&redirect, &error, state);
         }
+        (Some(challenge), Some(_)) if !(43..=128).contains(&challenge.len()) => {
+            let error = EntraError {
+                status: 400,
+                error: "invalid_request",
+                code: 501_491,
+                message: "Invalid size of Code_Challenge parameter.".to_string(),
+            };
+            return redirect_error(&redirect, &error, state);
+        }
+        (Some(_), Some(method)) => Some(method),
     };
 
     // The user's part: signed in already, consent or an error.
