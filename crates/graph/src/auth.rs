@@ -194,8 +194,8 @@ pub struct Authenticator {
     config: GraphConfig,
     http: HttpClient,
     oauth: OAuthClient,
-    store: TokenStore,
-    tokens: Mutex<Tokens>,
+    tokens: Arc<Mutex<Tokens>>,
+    keyring: Keyring,
     refresh_flight: tokio::sync::Mutex<()>,
     sign_in_flight: tokio::sync::Mutex<()>,
 }
@@ -223,13 +223,17 @@ impl Authenticator {
             .set_device_authorization_url(DeviceAuthorizationUrl::from_url(
                 config.device_code_url(),
             ));
-        let store = TokenStore::new(store, config.keyring_account());
+        let keyring = Keyring {
+            store: TokenStore::new(store, config.keyring_account()),
+            saved: Arc::new(tokio::sync::Mutex::new(None)),
+            clock: Arc::clone(http.clock()),
+        };
         Ok(Self {
             config,
             http,
             oauth,
-            store,
-            tokens: Mutex::default(),
+            tokens: Arc::default(),
+            keyring,
             refresh_flight: tokio::sync::Mutex::new(()),
             sign_in_flight: tokio::sync::Mutex::new(()),
         })
@@ -250,9 +254,7 @@ impl Authenticator {
     }
 
     fn tokens(&self) -> MutexGuard<'_, Tokens> {
-        self.tokens
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock_tokens(&self.tokens)
     }
 
     /// Returns the current sign-in state.
@@ -273,11 +275,13 @@ impl Authenticator {
     /// Loads a stored sign-in from the keyring. It does not contact Entra ID: the first
     /// request refreshes the access token with the stored refresh token.
     pub async fn restore(&self) -> Restored {
-        let store = self.store.clone();
+        let mut saved = self.keyring.saved.lock().await;
+        let store = self.keyring.store.clone();
         let _busy = self.clock().busy();
         let loaded = run_blocking(move || store.load()).await;
         match loaded {
             Ok(Some(refresh)) => {
+                *saved = Some(refresh.clone());
                 let mut tokens = self.tokens();
                 tokens.refresh = Some(refresh);
                 tokens.access = None;
@@ -444,9 +448,7 @@ impl Authenticator {
     /// Forgets the tokens and deletes the stored sign-in.
     pub async fn sign_out(&self) -> Result<(), StoreError> {
         *self.tokens() = Tokens::default();
-        let store = self.store.clone();
-        let _busy = self.clock().busy();
-        let result = run_blocking(move || store.clear()).await;
+        let result = self.keyring.clear().await;
         tracing::info!(keyring_cleared = result.is_ok(), "signed out");
         result
     }
@@ -476,7 +478,18 @@ impl Authenticator {
             .await;
         match result {
             Ok(response) => {
-                let access = self.accept_tokens(response).await;
+                let (access, rotated) = self.accept_tokens(response);
+                if rotated {
+                    // The keyring can take a second or more (Secret Service over D-Bus), so the
+                    // retry of the rejected request does not wait for it.
+                    let keyring = self.keyring.clone();
+                    let tokens = Arc::clone(&self.tokens);
+                    let busy = self.clock().busy();
+                    tokio::spawn(async move {
+                        let _busy = busy;
+                        keyring.persist_latest(&tokens).await;
+                    });
+                }
                 tracing::debug!("access token refreshed");
                 Ok(access)
             }
@@ -496,17 +509,18 @@ impl Authenticator {
             expired: true,
             ..Tokens::default()
         };
-        let store = self.store.clone();
-        let _busy = self.clock().busy();
-        if let Err(error) = run_blocking(move || store.clear()).await {
+        if let Err(error) = self.keyring.clear().await {
             tracing::warn!(%error, "could not delete the rejected sign-in from the keyring");
         }
         tracing::warn!("the refresh token was rejected; the user must sign in again");
     }
 
+    /// Keeps the tokens of a new sign-in and waits until the keyring has the refresh token, so
+    /// that the caller can show whether the sign-in survives a restart.
     async fn accept_sign_in(&self, response: BasicTokenResponse) -> Persistence {
         self.tokens().expired = false;
-        self.accept_tokens(response).await;
+        self.accept_tokens(response);
+        self.keyring.persist_latest(&self.tokens).await;
         let persistence = self
             .tokens()
             .persistence
@@ -516,51 +530,25 @@ impl Authenticator {
         persistence
     }
 
-    /// Keeps the new tokens and replaces the stored refresh token; returns the access token.
-    async fn accept_tokens(&self, response: BasicTokenResponse) -> Secret {
+    /// Keeps the new tokens in memory. Returns the access token and whether a new refresh token
+    /// came, which the keyring must then take.
+    fn accept_tokens(&self, response: BasicTokenResponse) -> (Secret, bool) {
         let access = Secret::new(response.access_token().secret().clone());
         let lifetime = response.expires_in().unwrap_or(DEFAULT_ACCESS_LIFETIME);
         let expires_at = self.clock().now() + lifetime;
         let new_refresh = response
             .refresh_token()
             .map(|token| Secret::new(token.secret().clone()));
-        {
-            let mut tokens = self.tokens();
-            tokens.access = Some(AccessToken {
-                token: access.clone(),
-                expires_at,
-            });
-            if let Some(refresh) = &new_refresh {
-                tokens.refresh = Some(refresh.clone());
-            }
+        let mut tokens = self.tokens();
+        tokens.access = Some(AccessToken {
+            token: access.clone(),
+            expires_at,
+        });
+        let rotated = new_refresh.is_some();
+        if let Some(refresh) = new_refresh {
+            tokens.refresh = Some(refresh);
         }
-        let Some(refresh) = new_refresh else {
-            return access;
-        };
-
-        let store = self.store.clone();
-        let _busy = self.clock().busy();
-        let saved = run_blocking(move || store.save(&refresh)).await;
-        let persistence = match saved {
-            Ok(()) => Persistence::Keyring,
-            Err(error) => {
-                tracing::warn!(
-                    %error,
-                    "the keyring refused the refresh token; sign-in will not survive a restart"
-                );
-                // An older token left in the keyring would make the warning untrue after a
-                // restart, and it may still be redeemable: remove it.
-                let store = self.store.clone();
-                if let Err(clear_error) = run_blocking(move || store.clear()).await {
-                    tracing::debug!(error = %clear_error, "could not remove the older stored token");
-                }
-                Persistence::MemoryOnly {
-                    reason: crate::error_chain(&error),
-                }
-            }
-        };
-        self.tokens().persistence = Some(persistence);
-        access
+        (access, rotated)
     }
 
     fn scopes(&self) -> Vec<Scope> {
@@ -608,6 +596,80 @@ impl Authenticator {
             }
             RequestTokenError::Other(text) => AuthError::Protocol(text),
         }
+    }
+}
+
+fn lock_tokens(tokens: &Mutex<Tokens>) -> MutexGuard<'_, Tokens> {
+    tokens
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The refresh token's way into the keyring: one writer at a time, always the latest token.
+#[derive(Clone)]
+struct Keyring {
+    store: TokenStore,
+    /// The token the keyring holds as far as this run knows; the lock orders every keyring
+    /// write.
+    saved: Arc<tokio::sync::Mutex<Option<Secret>>>,
+    clock: SharedClock,
+}
+
+impl Keyring {
+    /// Writes the refresh token that is current when the keyring is free, unless it is there
+    /// already, and records the outcome as the sign-in's [`Persistence`].
+    ///
+    /// Saves started out of order still end with the newest token, because each one reads the
+    /// token from memory only once it holds the lock.
+    async fn persist_latest(&self, tokens: &Mutex<Tokens>) {
+        let mut saved = self.saved.lock().await;
+        let Some(current) = lock_tokens(tokens).refresh.clone() else {
+            return;
+        };
+        if saved.as_ref() == Some(&current) {
+            return;
+        }
+
+        let _busy = self.clock.busy();
+        let store = self.store.clone();
+        let token = current.clone();
+        let persistence = match run_blocking(move || store.save(&token)).await {
+            Ok(()) => {
+                *saved = Some(current.clone());
+                Persistence::Keyring
+            }
+            Err(error) => {
+                tracing::warn!(
+                    %error,
+                    "the keyring rejected the refresh token; sign-in will not survive a restart"
+                );
+                // An older token left in the keyring would make the warning untrue after a
+                // restart, and it may still be redeemable, so it is removed.
+                let store = self.store.clone();
+                if let Err(clear_error) = run_blocking(move || store.clear()).await {
+                    tracing::debug!(error = %clear_error, "could not remove the older stored token");
+                }
+                *saved = None;
+                Persistence::MemoryOnly {
+                    reason: crate::error_chain(&error),
+                }
+            }
+        };
+
+        let mut tokens = lock_tokens(tokens);
+        if tokens.refresh.as_ref() == Some(&current) {
+            tokens.persistence = Some(persistence);
+        }
+    }
+
+    /// Deletes the stored token after every pending save.
+    async fn clear(&self) -> Result<(), StoreError> {
+        let mut saved = self.saved.lock().await;
+        let _busy = self.clock.busy();
+        let store = self.store.clone();
+        let result = run_blocking(move || store.clear()).await;
+        *saved = None;
+        result
     }
 }
 

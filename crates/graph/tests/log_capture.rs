@@ -88,6 +88,7 @@ async fn logs_hold_no_secret() {
     h.client.clear_presence().await;
     h.twin.expire_access_tokens();
     h.client.get_presence().await.unwrap();
+    h.clock.settle().await;
     remember("access token", &h.auth.access_token().await.unwrap());
     remember("refresh token", &store.load().unwrap().unwrap());
     h.twin

@@ -337,3 +337,28 @@ async fn refresh_server_error_is_transient() {
         graph::SignInState::SignedIn { .. }
     ));
 }
+
+/// A token endpoint that never responds ends the refresh after 10 s on the shared clock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_timeout_is_transient() {
+    let h = Harness::start().await;
+    h.sign_in().await;
+    h.twin.expire_access_tokens();
+    h.twin
+        .inject(Fault::new(Endpoint::Token, FaultKind::Timeout, 1));
+    let client = h.client.clone();
+    let poll = tokio::spawn(async move { client.get_presence().await });
+    common::wait_until(|| h.count(Endpoint::Token) == 2).await;
+    h.clock.advance(Duration::from_millis(9_999)).await;
+    assert!(!poll.is_finished(), "still waiting for the token endpoint");
+    h.clock.advance(Duration::from_millis(1)).await;
+    let failure = poll.await.unwrap().unwrap_err();
+    assert!(
+        matches!(failure, GraphFailure::Transient { .. }),
+        "{failure:?}"
+    );
+    assert!(matches!(
+        h.auth.state(),
+        graph::SignInState::SignedIn { .. }
+    ));
+}

@@ -5,9 +5,16 @@
 //! this test. Without it the test prints that it did not run and passes, so a plain
 //! `cargo test` needs no keyring.
 
-use std::sync::Arc;
+mod common;
 
-use graph::{KeyringStore, Secret, SecretStore, TokenStore};
+use std::sync::Arc;
+use std::time::Duration;
+
+use graph::{
+    Authenticator, GraphClient, KeyringStore, Persistence, Restored, Secret, SecretStore,
+    TokenStore,
+};
+use graph_twin::{Endpoint, TwinConfig};
 
 const ENV: &str = "PRESENCE_BRIDGE_REAL_KEYRING";
 /// A service name of its own, so the test never touches the app's entries.
@@ -35,12 +42,18 @@ fn present_keys(store: &KeyringStore) -> Vec<String> {
         .collect()
 }
 
+/// Whether the real keyring is announced; prints that the test did not run otherwise.
+fn real_keyring_present(test: &str) -> bool {
+    if std::env::var(ENV).as_deref() == Ok("1") {
+        return true;
+    }
+    println!("real-keyring test {test} NOT RUN: {ENV} is not set; run crates/graph/tests/with-keyring.sh");
+    false
+}
+
 #[test]
 fn real_keyring_round_trip() {
-    if std::env::var(ENV).as_deref() != Ok("1") {
-        println!(
-            "real-keyring test NOT RUN: {ENV} is not set; run crates/graph/tests/with-keyring.sh"
-        );
+    if !real_keyring_present("real_keyring_round_trip") {
         return;
     }
     let keyring = KeyringStore::with_service(SERVICE);
@@ -56,10 +69,17 @@ fn real_keyring_round_trip() {
 
     // Rotation to a shorter token leaves no chunk of the longer one.
     let second = token(2700, 2);
+    let started = std::time::Instant::now();
     store()
         .save(&second)
         .expect("keyring must accept the rotated token");
+    let saved_ms = started.elapsed().as_millis();
+    let started = std::time::Instant::now();
     let restored = store().load().expect("keyring read").expect("token stored");
+    println!(
+        "real keyring: rotation save {saved_ms} ms, load {} ms",
+        started.elapsed().as_millis()
+    );
     assert_eq!(restored.expose(), second.expose());
     let keys = present_keys(&keyring);
     assert_eq!(keys.len(), 1 + 3, "stale entries: {keys:?}");
@@ -68,4 +88,55 @@ fn real_keyring_round_trip() {
     assert!(present_keys(&keyring).is_empty());
     assert!(store().load().expect("keyring read").is_none());
     println!("real-keyring test ran against the OS keyring");
+}
+
+/// Sign in, "restart" with a new authenticator over the real keyring, and refresh silently with
+/// the stored token; the twin accepts only the latest refresh token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_keyring_sign_in_survives_restart() {
+    if !real_keyring_present("real_keyring_sign_in_survives_restart") {
+        return;
+    }
+    let config = TwinConfig {
+        strict_refresh_rotation: true,
+        ..TwinConfig::default()
+    };
+    let h = common::Harness::with(config, graph::MemoryStoreRule::Unlimited).await;
+    let keyring = Arc::new(KeyringStore::with_service(SERVICE));
+    let start = || {
+        let auth = Authenticator::new(h.config.clone(), h.shared_clock(), keyring.clone())
+            .expect("authenticator builds");
+        Arc::new(auth)
+    };
+
+    let first = start();
+    let browser = graph::scripted_browser(h.shared_clock());
+    let persistence = first
+        .sign_in_browser(&browser, Duration::from_secs(300))
+        .await
+        .unwrap();
+    assert_eq!(
+        persistence,
+        Persistence::Keyring,
+        "the real keyring must take the token"
+    );
+    drop(first);
+
+    let second = start();
+    assert!(matches!(second.restore().await, Restored::SignedIn));
+    let tokens_before = h.count(Endpoint::Token);
+    GraphClient::new(Arc::clone(&second))
+        .get_presence()
+        .await
+        .expect("silent refresh");
+    assert_eq!(
+        h.count(Endpoint::Token),
+        tokens_before + 1,
+        "one refresh, no browser"
+    );
+
+    second.sign_out().await.expect("keyring cleared");
+    let third = start();
+    assert!(matches!(third.restore().await, Restored::NothingStored));
+    println!("real-keyring sign-in test ran against the OS keyring");
 }

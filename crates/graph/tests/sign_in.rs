@@ -380,6 +380,8 @@ async fn refresh_rotation_survives_restart() {
         .get_presence()
         .await
         .expect("401, refresh and retry");
+    // The rotated token goes to the keyring in the background; settle waits for it.
+    h.clock.settle().await;
     let second = store.load().unwrap().expect("rotated token stored");
     assert_eq!(second.len(), 2700);
     assert_ne!(second, first);
@@ -400,6 +402,7 @@ async fn refresh_rotation_survives_restart() {
         tokens_before + 1,
         "one silent refresh"
     );
+    h.clock.settle().await;
     let third = store.load().unwrap().expect("token stored");
     assert_ne!(third, second, "rotated again");
 }
@@ -675,4 +678,74 @@ async fn second_sign_in_is_refused() {
         .unwrap_err();
     assert!(matches!(error, AuthError::InProgress), "{error:?}");
     first.abort();
+}
+
+/// A keyring that blocks writes while its gate is closed, as a slow Secret Service does.
+struct GatedStore {
+    inner: graph::MemorySecretStore,
+    open: Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+}
+
+impl graph::SecretStore for GatedStore {
+    fn get(&self, key: &str) -> Result<Option<String>, graph::StoreError> {
+        self.inner.get(key)
+    }
+
+    fn set(&self, key: &str, value: &str) -> Result<(), graph::StoreError> {
+        let (open, changed) = &*self.open;
+        let mut is_open = open.lock().unwrap();
+        while !*is_open {
+            is_open = changed.wait(is_open).unwrap();
+        }
+        self.inner.set(key, value)
+    }
+
+    fn delete(&self, key: &str) -> Result<(), graph::StoreError> {
+        self.inner.delete(key)
+    }
+}
+
+/// A slow keyring delays neither the refresh nor the retried request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_keyring_does_not_delay_retry() {
+    let h = Harness::start().await;
+    let memory = graph::MemorySecretStore::new(MemoryStoreRule::WindowsSize);
+    let gate = Arc::new((std::sync::Mutex::new(true), std::sync::Condvar::new()));
+    let store = GatedStore {
+        inner: memory.clone(),
+        open: Arc::clone(&gate),
+    };
+    let auth = Arc::new(
+        graph::Authenticator::new(h.config.clone(), h.shared_clock(), Arc::new(store)).unwrap(),
+    );
+    let browser = graph::scripted_browser(h.shared_clock());
+    auth.sign_in_browser(&browser, FIVE_MINUTES)
+        .await
+        .expect("signed in");
+    let account = h.config.keyring_account();
+    let first = TokenStore::new(Arc::new(memory.clone()), account.clone())
+        .load()
+        .unwrap();
+
+    // Close the gate: every keyring write now blocks until it opens again.
+    *gate.0.lock().unwrap() = false;
+    h.twin.expire_access_tokens();
+    let client = graph::GraphClient::new(Arc::clone(&auth));
+    let presence = tokio::time::timeout(Duration::from_secs(5), client.get_presence()).await;
+    presence
+        .expect("the retry did not wait for the keyring")
+        .expect("presence read");
+    let still_first = TokenStore::new(Arc::new(memory.clone()), account.clone())
+        .load()
+        .unwrap();
+    assert_eq!(still_first, first, "the rotated token is not written yet");
+
+    *gate.0.lock().unwrap() = true;
+    gate.1.notify_all();
+    h.clock.settle().await;
+    let rotated = TokenStore::new(Arc::new(memory), account)
+        .load()
+        .unwrap()
+        .unwrap();
+    assert_eq!(rotated.len(), 2700, "the rotated token reached the keyring");
 }
