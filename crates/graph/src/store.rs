@@ -396,24 +396,25 @@ impl TokenStore {
         Ok(())
     }
 
-    /// Deletes chunks of `generation` from `start` on: at least up to `known`, then on until a
-    /// chunk is missing, which catches chunks a save cut short had written.
+    /// Deletes chunks of `generation` from `start` on: every chunk below `known` without
+    /// looking first, then on until a chunk is missing, which catches chunks that a save cut
+    /// short had written.
     fn delete_chunks_from(
         &self,
         generation: char,
         start: usize,
         known: usize,
     ) -> Result<(), StoreError> {
-        let mut index = start;
+        for index in start..known.max(start) {
+            self.store.delete(&self.chunk_key(generation, index))?;
+        }
+        let mut index = known.max(start);
         loop {
             let key = self.chunk_key(generation, index);
-            let exists = self.store.get(&key)?.is_some();
-            if !exists && index >= known {
+            if self.store.get(&key)?.is_none() {
                 return Ok(());
             }
-            if exists {
-                self.store.delete(&key)?;
-            }
+            self.store.delete(&key)?;
             index += 1;
         }
     }
