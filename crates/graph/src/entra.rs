@@ -25,6 +25,9 @@ pub enum EntraErrorKind {
     WrongRedirect,
     /// AADSTS7000112: the application is disabled in the tenant.
     AppDisabled,
+    /// AADSTS7000218: the registration does not allow public client flows, which "Sign in with
+    /// a code" needs.
+    PublicClientFlowsDisabled,
     /// `invalid_grant` without one of the codes above: the sign-in is no longer valid.
     SignInExpired,
     /// The user declined the sign-in (`access_denied` without a known code).
@@ -56,6 +59,7 @@ impl EntraError {
             Some(50194) => EntraErrorKind::TenantRequired,
             Some(50011) => EntraErrorKind::WrongRedirect,
             Some(7000112) => EntraErrorKind::AppDisabled,
+            Some(7000218) => EntraErrorKind::PublicClientFlowsDisabled,
             _ if error == "invalid_grant" || error == "interaction_required" => {
                 EntraErrorKind::SignInExpired
             }
@@ -98,6 +102,10 @@ impl EntraError {
             EntraErrorKind::AppDisabled => {
                 "the app is disabled in your organisation: ask your administrator".to_owned()
             }
+            EntraErrorKind::PublicClientFlowsDisabled => "\"Sign in with a code\" needs \"Allow \
+                public client flows\" in the app registration: ask your administrator, or sign in \
+                with the browser"
+                .to_owned(),
             EntraErrorKind::SignInExpired => "sign in again".to_owned(),
             EntraErrorKind::Declined => "the sign-in was cancelled: sign in again".to_owned(),
             EntraErrorKind::Other => "try again; if it keeps failing, give this code to your \
@@ -238,6 +246,16 @@ mod tests {
         for (error, description, code, kind) in cases {
             check(error, *description, *code, kind.clone());
         }
+    }
+
+    #[test]
+    fn public_client_flows_code() {
+        check(
+            "invalid_client",
+            Some("AADSTS7000218: The request body must contain client_secret"),
+            Some(7000218),
+            EntraErrorKind::PublicClientFlowsDisabled,
+        );
     }
 
     #[test]

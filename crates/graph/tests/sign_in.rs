@@ -749,3 +749,29 @@ async fn slow_keyring_does_not_delay_retry() {
         .unwrap();
     assert_eq!(rotated.len(), 2700, "the rotated token reached the keyring");
 }
+
+/// A registration without public client flows rejects "Sign in with a code" with an action.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_code_needs_public_client_flows() {
+    let mut config = TwinConfig::default();
+    config.registration.allow_public_client_flows = false;
+    let h = Harness::with(config, MemoryStoreRule::WindowsSize).await;
+    let flow = h.auth.start_device_code().await;
+    let error = match flow {
+        Err(error) => error,
+        Ok(flow) => h
+            .auth
+            .complete_device_code(flow, std::future::pending())
+            .await
+            .unwrap_err(),
+    };
+    let AuthError::Entra(entra) = &error else {
+        panic!("expected an Entra error, got {error:?}")
+    };
+    assert_eq!(entra.code, Some(7000218));
+    assert_eq!(entra.kind, EntraErrorKind::PublicClientFlowsDisabled);
+    assert!(
+        error.to_string().contains("Allow public client flows"),
+        "{error}"
+    );
+}
