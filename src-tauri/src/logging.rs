@@ -1,5 +1,6 @@
 //! Logging to stderr and to daily files in the per-user log folder.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use tracing_appender::non_blocking::WorkerGuard;
@@ -23,11 +24,12 @@ pub struct LogGuard {
 
 /// Starts logging with the level from `RUST_LOG` (default `info`).
 ///
-/// When the log folder cannot be created, the app logs to stderr only and says why.
+/// When the log folder cannot be created, the app logs to stderr only and logs the reason.
 pub fn init(folder: &Path) -> LogGuard {
     let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let stderr = fmt::layer()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_filter(filter());
 
     let appender = RollingFileAppender::builder()
