@@ -76,6 +76,24 @@ pub enum AuthError {
 }
 
 impl AuthError {
+    /// Returns a stable name of the failure for the window to branch on, e.g. `callback-timeout`
+    /// or, for an Entra ID error, its kind such as `consent-required`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AuthError::NotSignedIn => "not-signed-in",
+            AuthError::SignInExpired(_) => "sign-in-expired",
+            AuthError::Entra(entra) => entra.kind.name(),
+            AuthError::CallbackTimeout(_) => "callback-timeout",
+            AuthError::DeviceCodeExpired => "device-code-expired",
+            AuthError::Cancelled => "cancelled",
+            AuthError::InProgress => "in-progress",
+            AuthError::Browser(_) => "browser",
+            AuthError::Listener(_) => "listener",
+            AuthError::Network(_) => "network",
+            AuthError::Protocol(_) => "protocol",
+        }
+    }
+
     /// Returns whether a later retry may succeed without the user doing anything.
     pub fn is_transient(&self) -> bool {
         match self {

@@ -36,7 +36,24 @@ pub enum EntraErrorKind {
     Other,
 }
 
-/// An error answer from Entra ID (token endpoint, device-code endpoint or authorize redirect).
+impl EntraErrorKind {
+    /// Returns a stable name of the kind, e.g. `consent-required`, for the window to branch on.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EntraErrorKind::ConsentRequired { .. } => "consent-required",
+            EntraErrorKind::ConditionalAccess => "conditional-access",
+            EntraErrorKind::TenantRequired => "tenant-required",
+            EntraErrorKind::WrongRedirect => "wrong-redirect",
+            EntraErrorKind::AppDisabled => "app-disabled",
+            EntraErrorKind::PublicClientFlowsDisabled => "public-client-flows-disabled",
+            EntraErrorKind::SignInExpired => "sign-in-expired",
+            EntraErrorKind::Declined => "declined",
+            EntraErrorKind::Other => "entra-error",
+        }
+    }
+}
+
+/// An error response from Entra ID (token endpoint, device-code endpoint or authorize redirect).
 #[derive(Clone, PartialEq, Eq)]
 pub struct EntraError {
     /// The OAuth error, e.g. `invalid_grant` or `access_denied`.
@@ -246,6 +263,25 @@ mod tests {
         for (error, description, code, kind) in cases {
             check(error, *description, *code, kind.clone());
         }
+    }
+
+    #[test]
+    fn kind_names_are_distinct() {
+        let kinds = [
+            EntraErrorKind::ConsentRequired {
+                admin_consent_url: consent_url(),
+            },
+            EntraErrorKind::ConditionalAccess,
+            EntraErrorKind::TenantRequired,
+            EntraErrorKind::WrongRedirect,
+            EntraErrorKind::AppDisabled,
+            EntraErrorKind::PublicClientFlowsDisabled,
+            EntraErrorKind::SignInExpired,
+            EntraErrorKind::Declined,
+            EntraErrorKind::Other,
+        ];
+        let names: std::collections::BTreeSet<_> = kinds.iter().map(EntraErrorKind::name).collect();
+        assert_eq!(names.len(), kinds.len(), "{names:?}");
     }
 
     #[test]

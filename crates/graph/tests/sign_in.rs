@@ -157,6 +157,7 @@ async fn single_tenant_app_asks_for_tenant_id() {
     };
     assert_eq!(entra.code, Some(50194));
     assert_eq!(entra.kind, EntraErrorKind::TenantRequired);
+    assert_eq!(error.kind(), "tenant-required");
     assert!(error.to_string().contains("set the tenant id"), "{error}");
     assert_eq!(h.count(Endpoint::Token), 0);
 }
@@ -356,6 +357,7 @@ async fn callback_timeout_on_shared_clock() {
         matches!(error, AuthError::CallbackTimeout(limit) if limit == FIVE_MINUTES),
         "{error:?}"
     );
+    assert_eq!(error.kind(), "callback-timeout");
     assert!(error.to_string().contains("Sign in with a code"), "{error}");
     let port = port.lock().unwrap().expect("port seen");
     let after = tokio::net::TcpStream::connect(("127.0.0.1", port)).await;
