@@ -23,7 +23,7 @@ impl Engine {
         token && self.life.started && !self.call.clear_refused
     }
 
-    fn polling_wanted(&self, now: Instant) -> bool {
+    pub(crate) fn polling_wanted(&self, now: Instant) -> bool {
         self.graph_usable() && self.sync_active(now)
     }
 
@@ -55,7 +55,14 @@ impl Engine {
 
     /// Ends the poll in flight and schedules the next one from its send instant.
     fn finish_poll(&mut self, sent_at: Instant) {
-        self.teams.in_flight = None;
+        // A late response to a poll from before a resume does not end the poll sent since.
+        if self
+            .teams
+            .in_flight
+            .is_some_and(|r| sent_at >= r.requested_at)
+        {
+            self.teams.in_flight = None;
+        }
         self.teams.last_sent = Some(
             self.teams
                 .last_sent

@@ -529,7 +529,9 @@ impl Engine {
         candidates.extend(self.switches.paused_until);
         candidates.extend(self.call.hold_after_clear.map(|(_, until)| until));
         candidates.extend(self.graph_write_wakes().into_iter().flatten());
-        candidates.extend(self.poll_wake());
+        if self.polling_wanted(now) {
+            candidates.extend(self.poll_wake());
+        }
         candidates.extend(
             self.teams
                 .in_flight

@@ -1207,3 +1207,38 @@ fn failed_swyx_write_is_retried() {
     assert_eq!((w.swyx_status, w.swyx_writes), (Away, 1));
     assert_eq!(w.engine.view().health_swyx, Health::Ok);
 }
+
+#[test]
+fn late_poll_response_keeps_one_in_flight() {
+    let mut engine = Engine::new(Settings::default());
+    let t = Instant::from_millis;
+    engine.handle(
+        t(0),
+        Input::Started {
+            stale_session_marker: false,
+        },
+    );
+    let first = engine.handle(t(0), Input::SignedIn);
+    assert!(first.contains(&Action::PollTeams));
+    // The machine sleeps with that poll out; after the resume a new poll goes out at once.
+    let resumed = engine.handle(t(60_000), Input::Resumed);
+    assert!(resumed.contains(&Action::PollTeams));
+    let presence = TeamsPresence {
+        availability: "Available".into(),
+        activity: "Available".into(),
+        ..TeamsPresence::default()
+    };
+    let late = engine.handle(
+        t(60_100),
+        Input::TeamsPolled {
+            sent_at: t(0),
+            presence,
+        },
+    );
+    assert!(
+        !late.contains(&Action::PollTeams),
+        "the resumed poll is still in flight"
+    );
+    let tick = engine.handle(t(65_000), Input::Tick);
+    assert!(!tick.contains(&Action::PollTeams), "one poll in flight");
+}
