@@ -22,6 +22,12 @@ pub enum HttpError {
     /// Connecting, sending or reading failed.
     #[error("the request failed")]
     Transport(#[source] reqwest::Error),
+    /// The token endpoint returned 429 or a 5xx status, whatever its body says.
+    #[error("the server is busy or failed (HTTP {status})")]
+    Unavailable {
+        /// The HTTP status.
+        status: u16,
+    },
 }
 
 /// A response with its body read.
@@ -141,6 +147,14 @@ impl<'c> AsyncHttpClient<'c> for TokenHttp {
                 .http
                 .execute(self.label, request, TOKEN_TIMEOUT)
                 .await?;
+            // A busy or failing Entra ID may still send an OAuth error body; reporting the status
+            // as a transport failure keeps it from reading as a rejected sign-in.
+            let status = response.status;
+            if status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+                return Err(HttpError::Unavailable {
+                    status: status.as_u16(),
+                });
+            }
             let mut answer = http::Response::builder().status(response.status.as_u16());
             for (name, value) in &response.headers {
                 answer = answer.header(name.as_str(), value.as_bytes());

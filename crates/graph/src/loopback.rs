@@ -46,6 +46,9 @@ pub(crate) struct CallbackListener {
 
 impl CallbackListener {
     /// Binds `127.0.0.1` on a port the OS picks.
+    // FIXME: only IPv4 loopback is bound, so a browser that resolves `localhost` to `::1` alone
+    // and does not fall back to 127.0.0.1 cannot deliver the callback. Binding `[::1]` on the
+    // same port as well (where the OS has IPv6) would fix it.
     pub async fn bind() -> std::io::Result<Self> {
         let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
         let port = listener.local_addr()?.port();

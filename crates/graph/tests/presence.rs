@@ -319,23 +319,29 @@ async fn refresh_network_failure_is_transient() {
         .expect("next request refreshes");
 }
 
-/// A 429 from the token endpoint on refresh is transient too, not a sign-out.
+/// A 429 or 5xx from the token endpoint on refresh is transient too, not a sign-out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refresh_server_error_is_transient() {
-    let h = Harness::start().await;
-    h.sign_in().await;
-    h.twin.expire_access_tokens();
-    h.twin
-        .inject(Fault::new(Endpoint::Token, status(503, None), 1));
-    let failure = h.client.get_presence().await.unwrap_err();
-    assert!(
-        matches!(failure, GraphFailure::Transient { .. }),
-        "{failure:?}"
-    );
-    assert!(matches!(
-        h.auth.state(),
-        graph::SignInState::SignedIn { .. }
-    ));
+    for code in [429, 500, 503] {
+        let h = Harness::start().await;
+        h.sign_in().await;
+        h.twin.expire_access_tokens();
+        h.twin
+            .inject(Fault::new(Endpoint::Token, status(code, Some(1)), 1));
+        let failure = h.client.get_presence().await.unwrap_err();
+        assert!(
+            matches!(failure, GraphFailure::Transient { .. }),
+            "{code}: {failure:?}"
+        );
+        assert!(
+            matches!(h.auth.state(), graph::SignInState::SignedIn { .. }),
+            "{code}: still signed in"
+        );
+        h.client
+            .get_presence()
+            .await
+            .expect("the next poll refreshes");
+    }
 }
 
 /// A token endpoint that never responds ends the refresh after 10 s on the shared clock.
