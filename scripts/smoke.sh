@@ -7,7 +7,8 @@
 # `--demo --demo-tour` for the given seconds with all its files in a temporary folder, saves a
 # screenshot to target/screenshots/smoke.png, reads the tray menu over D-Bus (dbusmenu
 # GetLayout), clicks Quit through the dbusmenu Event method and checks that the app exits with
-# code 0. Prints the app's log file. Needs: Xvfb, dbus-run-session, busctl, import (ImageMagick),
+# code 0. A second launch in between must exit with code 0 and leave the first running. Prints
+# the app's log file. Needs: Xvfb, dbus-run-session, busctl, import (ImageMagick),
 # python3.
 set -euo pipefail
 
@@ -27,6 +28,16 @@ if [[ "${1:-}" == "--inside-session" ]]; then
     fi
     import -window root "$shots/smoke.png"
     echo "screenshot: $shots/smoke.png"
+
+    # A second launch hands over to the first instance (which shows its window) and exits.
+    second=0
+    timeout 30 "$binary" --demo >"$work/second.out" 2>"$work/second.err" || second=$?
+    if [[ $second -ne 0 ]] || ! kill -0 "$app_pid" 2>/dev/null; then
+        echo "FAIL: second launch exited with code $second, or the first instance stopped" >&2
+        tail -n 20 "$work/second.err" >&2
+        exit 1
+    fi
+    echo "second launch exited with code 0; the first instance still runs"
 
     # The tray's D-Bus connection is one of the app's connections; it exports the menu object.
     bus_name=""

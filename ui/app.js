@@ -1,7 +1,7 @@
 // The window: renders the state the app sends on every change and turns clicks into commands.
 // Every command goes through `call`, which shows a failed command's error in the page.
 
-import { core, language, missingKeys, setLanguage, t, translatePage } from './i18n.js';
+import { core, language, loadCoreTexts, missingKeys, setLanguage, t, translatePage } from './i18n.js';
 
 const { invoke } = window.__TAURI__.core;
 const { listen } = window.__TAURI__.event;
@@ -378,6 +378,7 @@ async function start() {
   if (missing.length > 0) {
     console.warn('incomplete translations', missing);
   }
+  await loadCoreTexts();
   bindControls();
   bindSettings();
   await listen('state', (event) => render(event.payload));

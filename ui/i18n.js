@@ -199,56 +199,20 @@ const de = {
   errorGeneric: 'Das hat nicht geklappt: {message}',
 };
 
-// German for the English texts of the app core: status labels, history words and health
-// reasons. A text missing here is shown in English.
-const coreDe = {
-  'Available': 'Verfügbar',
-  'Available, out of office': 'Verfügbar, außer Haus',
-  'Busy': 'Beschäftigt',
-  'In a call': 'Im Anruf',
-  'In a call, out of office': 'Im Anruf, außer Haus',
-  'In a meeting': 'In einer Besprechung',
-  'Do not disturb': 'Nicht stören',
-  'Presenting': 'Präsentiert',
-  'Focusing': 'Konzentriert',
-  'Urgent interruptions only': 'Nur dringende Unterbrechungen',
-  'Away': 'Abwesend',
-  'Be right back': 'Bin gleich zurück',
-  'Appear offline': 'Offline anzeigen',
-  'Offline': 'Offline',
-  'Out of office': 'Außer Haus',
-  'Status unknown': 'Status unbekannt',
-  'Speaking': 'Im Gespräch',
-  'Logged off': 'Abgemeldet',
-  'cleared': 'aufgehoben',
-  'Speaking ended': 'Gespräch beendet',
-  'Sync switched off': 'Abgleich ausgeschaltet',
-  'Sync paused': 'Abgleich pausiert',
-  'Signed out': 'Abgemeldet',
-  'Quitting': 'App beendet',
-  'Suspending': 'Ruhezustand',
-  'Session left by the previous run': 'Sitzung vom letzten Start übrig',
-  'SwyxIt! not available': 'SwyxIt! nicht erreichbar',
-  'Microsoft Graph is throttling requests': 'Microsoft Graph drosselt die Anfragen',
-  'Reading the Teams presence failed': 'Lesen des Teams-Status fehlgeschlagen',
-  'Teams presence answer could not be read': 'Antwort zum Teams-Status war unlesbar',
-  'Writing the Teams presence failed': 'Schreiben des Teams-Status fehlgeschlagen',
-  'Microsoft Graph refused to read the Teams presence': 'Microsoft Graph verweigert das Lesen des Teams-Status',
-  'Microsoft Graph refused the presence write: the permission Presence.ReadWrite is missing': 'Microsoft Graph verweigert das Schreiben des Status: die Berechtigung Presence.ReadWrite fehlt',
-  'Microsoft Graph rejected the presence write (wrong client id as session id?)': 'Microsoft Graph lehnt das Schreiben des Status ab (falsche Client-ID als Sitzungs-ID?)',
-  'Ask your administrator to grant Presence.ReadWrite to Presence Bridge, then sign in again': 'Bitten Sie Ihre Administration, Presence Bridge die Berechtigung Presence.ReadWrite zu erteilen, und melden Sie sich dann erneut an',
-  'Check the client id in the configuration (or ask your administrator), then sign in again': 'Prüfen Sie die Client-ID in der Konfiguration (oder fragen Sie Ihre Administration) und melden Sie sich dann erneut an',
-  'SwyxIt! is not running': 'SwyxIt! läuft nicht',
-  'Start SwyxIt!': 'Starten Sie SwyxIt!',
-  'SwyxIt! is logged off': 'SwyxIt! ist abgemeldet',
-  'Log on in SwyxIt!': 'Melden Sie sich in SwyxIt! an',
-  'SwyxIt! cannot reach the SwyxWare server': 'SwyxIt! erreicht den SwyxWare-Server nicht',
-  'The connection to SwyxIt! was lost': 'Die Verbindung zu SwyxIt! ist abgebrochen',
-  'Connecting to SwyxIt!': 'Verbinde mit SwyxIt!',
-  'Writing the SwyxIt! status failed': 'Setzen des SwyxIt!-Status fehlgeschlagen',
-  'Sign in': 'Anmelden',
-  'not signed in': 'nicht angemeldet',
-};
+// German for the English texts of the app core (status labels, history words, health
+// reasons), loaded from core-de.json, which the tray's Rust code reads too. A text missing there
+// is shown in English.
+let coreDe = {};
+
+/** Loads the German table of the app core's texts; call once before the first render. */
+export async function loadCoreTexts() {
+  try {
+    const response = await fetch('./core-de.json');
+    coreDe = await response.json();
+  } catch (error) {
+    console.error('core-de.json not loaded; core texts stay English', error);
+  }
+}
 
 const tables = { en, de };
 let current = 'en';

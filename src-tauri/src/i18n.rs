@@ -3,7 +3,9 @@
 //! The window has its own, larger table in `ui/i18n.js`. Both sides resolve the language the
 //! same way: the user's choice (`en`, `de`), or for `system` the locale environment variables.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
@@ -119,9 +121,60 @@ pub fn text(language: Language, text: Text) -> &'static str {
     }
 }
 
+/// German for the app core's English texts, shared with the window (`ui/core-de.json`).
+fn core_german() -> &'static HashMap<String, String> {
+    static TABLE: OnceLock<HashMap<String, String>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        serde_json::from_str(include_str!("../../ui/core-de.json")).unwrap_or_else(|error| {
+            tracing::error!(%error, "ui/core-de.json is invalid; core texts stay English");
+            HashMap::new()
+        })
+    })
+}
+
+/// Translates a text of the app core (a status label, for example); unknown texts stay English.
+pub fn core_text(language: Language, english: &str) -> String {
+    if language == Language::En {
+        return english.to_string();
+    }
+    if let Some(german) = core_german().get(english) {
+        return german.clone();
+    }
+    // The engine writes a Speaking target as "Speaking (shown in Swyx as <status>)".
+    let shown_as = english
+        .strip_prefix("Speaking (shown in Swyx as ")
+        .and_then(|rest| rest.strip_suffix(')'));
+    match shown_as {
+        Some(status) => format!(
+            "Im Gespräch (in Swyx angezeigt als {})",
+            core_text(language, status)
+        ),
+        None => english.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn core_texts_in_german() {
+        let check = |english: &str, german: &str| {
+            assert_eq!(core_text(Language::De, english), german, "{english:?}");
+            assert_eq!(
+                core_text(Language::En, english),
+                english,
+                "{english:?} in English"
+            );
+        };
+        check("In a call", "Im Anruf");
+        check("Do not disturb", "Nicht stören");
+        check(
+            "Speaking (shown in Swyx as Away)",
+            "Im Gespräch (in Swyx angezeigt als Abwesend)",
+        );
+        check("A status from a newer Teams", "A status from a newer Teams");
+    }
 
     #[test]
     fn locale_resolution() {

@@ -2,7 +2,7 @@
 //! the user's settings.
 //!
 //! Window commands and tray items call methods here; each method is a few lines that check
-//! the request and hand it to the core. Nothing here knows about Tauri windows, so the rules
+//! the request and hand it to the core. Nothing here depends on Tauri windows, so the rules
 //! are tested without one.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,7 +22,7 @@ use crate::i18n::Language;
 use crate::view::{self, ModeView, SettingsView, UiState};
 use crate::wiring::{DemoControl, Started};
 
-/// The longest pause the window offers by minutes: one day.
+/// The maximum pause in minutes: one day.
 const MAX_PAUSE_MINUTES: u32 = 24 * 60;
 
 /// How long sync pauses.
@@ -51,8 +51,8 @@ pub struct Shell {
     mode: StartMode,
     paths: Paths,
     policy: Policy,
-    /// The settings in effect; saved to the user's file in tenant mode only, because in demo
-    /// mode a new file would turn the next start into a tenant start.
+    /// The settings in effect. Only tenant mode saves them to the user's file, because in
+    /// demo mode a new file would turn the next start into a tenant start.
     config: Mutex<ConfigFile>,
     tray_host: bool,
     /// Wall-clock end of the last pause the app asked for, in Unix milliseconds.
@@ -70,7 +70,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shell {
-    /// Takes over a started core. `tray_host` tells whether a tray can be shown.
+    /// Takes over a started core; `tray_host` is true when a tray icon can be shown.
     pub fn new(started: Started, tray_host: bool) -> Shell {
         let config = match &started.mode {
             StartMode::Tenant(file) => file.clone(),
@@ -163,7 +163,7 @@ impl Shell {
         self.send(Command::SignIn)
     }
 
-    /// Signs out and forgets the tokens.
+    /// Signs out and deletes the stored tokens.
     pub fn sign_out(&self) -> Result<(), CommandError> {
         self.send(Command::SignOut)
     }
@@ -333,10 +333,11 @@ impl Shell {
         } else {
             None
         };
+        let language = Language::resolve(&config.app.language);
         UiState {
             tone: view::tone(&snapshot.view),
             badge: view::badge(&snapshot.view),
-            tooltip: view::tooltip(&snapshot.view),
+            tooltip: view::tooltip(&snapshot.view, language),
             times: view::wall_times(&snapshot, paused_until),
             mode: self.mode_view(),
             settings: SettingsView {
@@ -350,7 +351,7 @@ impl Shell {
                 managed: self.policy.managed_settings(),
             },
             tray_host: self.tray_host,
-            language: Language::resolve(&config.app.language),
+            language,
             demo_tour_running: self.tour_running.load(Ordering::SeqCst),
             snapshot,
         }

@@ -300,7 +300,7 @@ fn tenant_settings_saved_without_policy_values() {
         locked: vec!["away_sets_away".into()],
         ..Policy::default()
     };
-    // The running app sees the policy's values; the user's file on disk does not contain them.
+    // The running app uses the policy's values, which the user's file on disk does not contain.
     let mode = StartMode::Tenant(file.clone().with_policy(&policy));
     let harness = Harness::start(mode, policy, Some(&file));
     let settings = |interval: f64, away_sets_away: bool| {

@@ -1,8 +1,12 @@
 //! The tray icon: the combined state at a glance, a tooltip with both statuses and a menu.
 //!
-//! On Linux the icon is a StatusNotifierItem with a D-Bus menu; hosts do not report clicks on
+//! On Linux the icon is a StatusNotifierItem with a D-Bus menu. Hosts do not report clicks on
 //! the icon itself there, so the menu's first item opens the window. On Windows a left click
 //! opens the window.
+//!
+//! FIXME: on Linux the tooltip is not shown, because tray-icon 0.25's libappindicator backend
+//! ignores `set_tooltip`; its `ksni` backend sets the StatusNotifierItem `ToolTip` property and
+//! would fix that, once the smoke test's D-Bus paths are adapted to it.
 
 use std::sync::Mutex;
 
@@ -34,12 +38,12 @@ pub struct Tray<R: Runtime> {
     resume: MenuItem<R>,
     account: MenuItem<R>,
     quit: MenuItem<R>,
-    shown: Mutex<Option<Shown>>,
+    shown: Mutex<Option<TrayContent>>,
 }
 
-/// What the tray shows now, to skip updates that change nothing.
+/// The content the tray shows now, kept to skip updates that change nothing.
 #[derive(Clone, PartialEq)]
-struct Shown {
+struct TrayContent {
     tone: Tone,
     badge: Badge,
     tooltip: String,
@@ -90,8 +94,8 @@ impl<R: Runtime> Tray<R> {
             .tooltip("Presence Bridge")
             .menu(&menu)
             .show_menu_on_left_click(false)
-            // The tray library writes the icon as a file for the StatusNotifier host; keep it
-            // in the app's own folder instead of the shared temp folder.
+            // The tray library writes the icon to a file for the StatusNotifier host. Keep that
+            // file in the app's own folder, not in the shared temp folder.
             .temp_dir_path(shell.paths().state_dir.join("tray"))
             .on_menu_event(on_menu_event)
             .on_tray_icon_event(on_icon_event)
@@ -114,7 +118,7 @@ impl<R: Runtime> Tray<R> {
     /// Shows the state in the icon, the tooltip and the menu; failures are logged.
     pub fn update(&self, state: &UiState) {
         let view = &state.snapshot.view;
-        let next = Shown {
+        let next = TrayContent {
             tone: state.tone,
             badge: state.badge,
             tooltip: state.tooltip.clone(),
@@ -136,9 +140,10 @@ impl<R: Runtime> Tray<R> {
         *shown = Some(next);
     }
 
-    fn apply(&self, before: Option<&Shown>, next: &Shown) -> tauri::Result<()> {
-        let changed =
-            |field: fn(&Shown) -> bool| before.is_none_or(|before| field(before) != field(next));
+    fn apply(&self, before: Option<&TrayContent>, next: &TrayContent) -> tauri::Result<()> {
+        let changed = |field: fn(&TrayContent) -> bool| {
+            before.is_none_or(|before| field(before) != field(next))
+        };
         if before.is_none_or(|before| (before.tone, before.badge) != (next.tone, next.badge)) {
             self.icon.set_icon(Some(Image::from_bytes(tray_icon_png(
                 next.tone, next.badge,

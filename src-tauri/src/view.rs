@@ -1,6 +1,6 @@
 //! What the tray and the window show, derived from the core's [`Snapshot`].
 //!
-//! Everything here is pure, so the rules (which colour, which badge, what the tooltip says)
+//! Everything here is pure, so the rules (which colour, which badge, which tooltip text)
 //! are tested without a window.
 
 use bridge::Snapshot;
@@ -8,7 +8,7 @@ use clock::Instant;
 use engine::{Health, View, Warning};
 use serde::Serialize;
 
-use crate::i18n::Language;
+use crate::i18n::{core_text, Language};
 
 /// The colour of the tray icon: the Teams status at a glance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -65,10 +65,14 @@ pub fn badge(view: &View) -> Badge {
     }
 }
 
-/// The tray tooltip, "Teams: <status> · Swyx: <status>".
-pub fn tooltip(view: &View) -> String {
-    let teams = view.teams_label.as_deref().unwrap_or("unknown");
-    let swyx = view.swyx_label.as_deref().unwrap_or("unknown");
+/// Builds the tray tooltip, "Teams: <status> · Swyx: <status>", in `language`.
+pub fn tooltip(view: &View, language: Language) -> String {
+    let label = |text: &Option<String>| match text {
+        Some(text) => core_text(language, text),
+        None => core_text(language, "Status unknown"),
+    };
+    let teams = label(&view.teams_label);
+    let swyx = label(&view.swyx_label);
     format!("Teams: {teams} · Swyx: {swyx}")
 }
 
@@ -352,10 +356,17 @@ pub(crate) mod tests {
             ..healthy_view()
         };
         assert_eq!(
-            tooltip(&view),
+            tooltip(&view, Language::En),
             "Teams: In a call · Swyx: Speaking (shown in Swyx as Away)"
         );
-        assert_eq!(tooltip(&healthy_view()), "Teams: unknown · Swyx: unknown");
+        assert_eq!(
+            tooltip(&view, Language::De),
+            "Teams: Im Anruf · Swyx: Im Gespräch (in Swyx angezeigt als Abwesend)"
+        );
+        assert_eq!(
+            tooltip(&healthy_view(), Language::En),
+            "Teams: Status unknown · Swyx: Status unknown"
+        );
     }
 
     #[test]

@@ -81,8 +81,10 @@ class Session:
     def wait_text(self, selector, expected):
         self.wait(f"{selector} to read {expected!r}", lambda: self.text(selector) == expected)
 
-    def screenshot(self, path):
-        self.run("window.scrollTo(0, 0)")
+    def screenshot(self, path, anchor="h1"):
+        """Save the visible part of the page, scrolled so that `anchor` is at the top, as a PNG."""
+        self.run("document.activeElement?.blur(); document.querySelector(arguments[0]).scrollIntoView()", anchor)
+        time.sleep(0.3)
         png = base64.b64decode(self.command("GET", "/screenshot"))
         with open(path, "wb") as file:
             file.write(png)
@@ -181,6 +183,7 @@ def check_call(session, screenshots):
     session.wait("Swyx to show Speaking", lambda: state(session)["swyx"].startswith("Speaking"))
     session.wait("a Swyx → Teams sync", lambda: any("Speaking" in row and "Swyx → Teams" in row for row in state(session)["history"]))
     session.screenshot(os.path.join(screenshots, "window-call.png"))
+    session.screenshot(os.path.join(screenshots, "window-demo-panel.png"), anchor="#history-heading")
     session.click("#demo-call-end")
     session.wait("Swyx to leave Speaking", lambda: not state(session)["swyx"].startswith("Speaking"))
     session.wait("the clear in the history", lambda: len(state(session)["history"]) >= before + 2)
@@ -199,6 +202,8 @@ def main():
 
     session = Session(options.port, os.path.abspath(options.binary), ["--demo"])
     try:
+        # The virtual screen is 1280x1000; a taller window shows more of the page per shot.
+        session.command("POST", "/window/rect", {"width": 780, "height": 980})
         check_pair(session)
         dark = session.run("return matchMedia('(prefers-color-scheme: dark)').matches")
         print(f"prefers-color-scheme: {'dark' if dark else 'light'}")
