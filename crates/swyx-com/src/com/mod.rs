@@ -55,10 +55,10 @@ const EVENT_MEMBER: &str = "PubOnLineMgrNotification";
 
 /// The root object's event interface, `IClientLineMgrEventsPub`.
 ///
-/// ATL connection points query the sink for this interface before they accept it. FIXME: the
-/// IID is not known yet, so this placeholder makes subscribing fail and the adapter falls back
-/// to reading every second; run `probe_type_info` against a real SwyxIt! and put the IID that
-/// it lists under "event interfaces" here.
+/// ATL connection points query the sink for this interface before they accept it.
+/// FIXME: the IID is not known yet, so this placeholder makes subscribing fail, and the adapter
+/// falls back to reading every second. Run `probe_type_info` next to a real SwyxIt! and put
+/// the IID that it lists under "event interfaces" here.
 #[interface("00000000-0000-0000-0000-000000000000")]
 unsafe trait IClientLineMgrEventsPub: IDispatch {
     /// `PubOnLineMgrNotification` as a vtable call, in case the interface is dual (only the
@@ -113,7 +113,7 @@ fn hresult_error(error: &windows_core::Error, member: &str) -> AutomationError {
     AutomationError::from_hresult(error.code().0 as u32, member)
 }
 
-/// The tagged part of a `VARIANT`; this layer never handles the bare `DECIMAL` form.
+/// Returns the tagged part of a `VARIANT`. This layer never handles the bare `DECIMAL` form.
 fn fields(variant: &VARIANT) -> &VARIANT_0_0 {
     // SAFETY: every VARIANT here is the tagged form, and all bit patterns are valid for it.
     unsafe { &variant.Anonymous.Anonymous }
