@@ -7,7 +7,7 @@ use anyhow::Context;
 use bridge::config::StartMode;
 use tauri::{AppHandle, Emitter, Manager, RunEvent, Runtime, WindowEvent};
 use tauri_plugin_autostart::{MacosLauncher, ManagerExt};
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use crate::commands;
 use crate::headless::shutdown_signal;
@@ -47,11 +47,22 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
     Ok(app.run_return(on_run_event))
 }
 
+/// Starts the core and the tray. The core starts here, after the single-instance plugin, so
+/// that a second launch never starts a second core.
 fn setup(app: &mut tauri::App, options: &Options) -> anyhow::Result<()> {
     let (started, tray_host) = tauri::async_runtime::block_on(async {
         (wiring::start(options).await, tray_host::available().await)
     });
-    let started = started.context("cannot start the app core")?;
+    let started = match started {
+        Ok(started) => started,
+        Err(failure) => {
+            // An error returned from the setup hook makes Tauri panic, so the app exits on
+            // its own with code 1 instead.
+            error!(error = format!("{failure:#}"), "cannot start the app core");
+            app.handle().exit(1);
+            return Ok(());
+        }
+    };
     let show_at_start = !tray_host || !matches!(started.mode, StartMode::Tenant(_));
     info!(tray_host, demo = started.demo.is_some(), "app core started");
     app.manage(Shell::new(started, tray_host));
