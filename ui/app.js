@@ -146,11 +146,11 @@ function renderPair(s) {
   teamsAction.disabled = s.snapshot.signing_in;
   show(teamsAction, needsSignIn);
 
-  const lastSync = (key, direction, last, at) => (last
+  const lastSync = (key, last, at) => (last
     ? t('lastSync', { direction: t(key), time: formatTime(at), latency: formatLatency(last.latency) })
     : t('lastSyncNone', { direction: t(key) }));
-  setText($('last-t2s'), lastSync('teamsToSwyx', 'teams-to-swyx', view.last_teams_to_swyx, s.times.last_teams_to_swyx));
-  setText($('last-s2t'), lastSync('swyxToTeams', 'swyx-to-teams', view.last_swyx_to_teams, s.times.last_swyx_to_teams));
+  setText($('last-t2s'), lastSync('teamsToSwyx', view.last_teams_to_swyx, s.times.last_teams_to_swyx));
+  setText($('last-s2t'), lastSync('swyxToTeams', view.last_swyx_to_teams, s.times.last_swyx_to_teams));
 }
 
 function renderNotices(s) {

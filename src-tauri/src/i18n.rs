@@ -224,4 +224,60 @@ mod tests {
             assert_ne!(en, de, "{item:?} is not translated");
         }
     }
+
+    /// The keys of the object literal `const <name> = { ... };` in the window's i18n.js.
+    fn window_table_keys(source: &str, name: &str) -> std::collections::BTreeSet<String> {
+        let start = source
+            .find(&format!("const {name} = {{"))
+            .unwrap_or_else(|| panic!("table {name} not found in ui/i18n.js"));
+        let body = &source[start..];
+        let end = body.find("\n};").expect("end of the table");
+        body[..end]
+            .lines()
+            .skip(1)
+            .filter_map(|line| line.trim_start().split_once(':'))
+            .map(|(key, _)| key.trim().to_string())
+            .filter(|key| !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric()))
+            .collect()
+    }
+
+    /// Every quoted argument that follows `marker` in `source`, such as the keys of `t('...')`;
+    /// a marker preceded by a letter belongs to a longer name (`createElement('tr')`).
+    fn quoted_after(source: &str, marker: &str, quote: char) -> Vec<String> {
+        source
+            .match_indices(marker)
+            .filter(|(index, _)| {
+                let before = source[..*index].chars().next_back();
+                !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+            })
+            .filter_map(|(index, _)| source[index + marker.len()..].split(quote).next())
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn window_tables_cover_every_key() {
+        let i18n = include_str!("../../ui/i18n.js");
+        let en = window_table_keys(i18n, "en");
+        let de = window_table_keys(i18n, "de");
+        assert!(en.len() > 50, "only {} English keys found", en.len());
+        assert_eq!(
+            en.symmetric_difference(&de).collect::<Vec<_>>(),
+            Vec::<&String>::new(),
+            "keys in only one of the two tables"
+        );
+
+        let html = include_str!("../../ui/index.html");
+        let script = include_str!("../../ui/app.js");
+        let mut used = quoted_after(html, "data-i18n=\"", '"');
+        used.extend(quoted_after(html, "data-i18n-aria-label=\"", '"'));
+        used.extend(quoted_after(script, "t('", '\''));
+        assert!(used.len() > 50, "only {} keys used", used.len());
+        for key in used {
+            assert!(
+                en.contains(&key),
+                "the window uses {key:?}, which ui/i18n.js lacks"
+            );
+        }
+    }
 }
