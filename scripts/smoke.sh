@@ -6,8 +6,9 @@
 # Starts a virtual X server (Xvfb) and a private D-Bus session, runs the app with
 # `--demo --demo-tour` for the given seconds with all its files in a temporary folder, saves a
 # screenshot to target/screenshots/smoke.png, reads the tray menu over D-Bus (dbusmenu
-# GetLayout), clicks Quit through the dbusmenu Event method and checks that the app exits with
-# code 0. A second launch in between must exit with code 0 and leave the first running. Prints
+# GetLayout), switches sync off and on and pauses and resumes from the menu (checking that the
+# menu follows the core), clicks Quit through the dbusmenu Event method and checks that the app
+# exits with code 0. A second launch in between must exit with code 0 and leave the first running. Prints
 # the app's log file. Needs: Xvfb, dbus-run-session, busctl, import (ImageMagick),
 # python3.
 set -euo pipefail
@@ -57,35 +58,39 @@ if [[ "${1:-}" == "--inside-session" ]]; then
     fi
     echo "tray menu: $bus_name $menu_path"
 
-    layout=$(busctl --user --json=short call "$bus_name" "$menu_path" com.canonical.dbusmenu \
-        GetLayout iias -- 0 -1 1 label)
-    quit_id=$(python3 - "$layout" <<'PY'
-import json
-import sys
+    menu() { python3 "$(dirname "$0")/tray_menu.py" "$bus_name" "$menu_path" "$@"; }
+    menu list
+    # wait_menu LABEL PROPERTY VALUE: the tray follows the core within 5 s.
+    wait_menu() {
+        local value=""
+        for _ in $(seq 1 50); do
+            value=$(menu get "$1" "$2")
+            [[ "$value" == "$3" ]] && return 0
+            sleep 0.1
+        done
+        echo "FAIL: tray item '$1' has $2 = $value, expected $3" >&2
+        kill -TERM "$app_pid"
+        exit 1
+    }
 
-layout = json.loads(sys.argv[1])["data"][1]
+    # Sync off and on again from the tray: the check mark follows the core.
+    wait_menu "Sync" toggle-state 1
+    menu click "Sync"
+    wait_menu "Sync" toggle-state 0
+    menu click "Sync"
+    wait_menu "Sync" toggle-state 1
+    echo "tray: sync switched off and on"
 
+    # A pause enables Resume; Resume disables it again.
+    wait_menu "Resume" enabled false
+    menu click "For 15 minutes"
+    wait_menu "Resume" enabled true
+    menu click "Resume"
+    wait_menu "Resume" enabled false
+    echo "tray: paused and resumed"
 
-def walk(node, depth):
-    item_id, properties, children = node
-    label = properties.get("label", {}).get("data", "")
-    if label:
-        print(f"  {'  ' * depth}{item_id}: {label}", file=sys.stderr)
-    found = item_id if label.replace("_", "") == "Quit" else None
-    for child in children:
-        found = walk(child["data"], depth + 1) or found
-    return found
-
-
-quit_id = walk(layout, 0)
-if quit_id is None:
-    sys.exit("no Quit item in the tray menu")
-print(quit_id)
-PY
-)
-    echo "clicking Quit (item $quit_id)"
-    busctl --user call "$bus_name" "$menu_path" com.canonical.dbusmenu Event isvu \
-        "$quit_id" clicked i 0 0
+    echo "clicking Quit"
+    menu click "Quit"
 
     for _ in $(seq 1 100); do
         kill -0 "$app_pid" 2>/dev/null || break
