@@ -125,8 +125,8 @@ def check_sync_switch(session):
 
 def select_language(session, language):
     session.click(f"#language option[value='{language}']")
-    # WebKit's driver selects the option; the page listens for `change`, which a click on an
-    # option fires in WebKit, and the script below fires it again only if the value differs.
+    # A click on an option does not fire `change` reliably through the driver, so the script
+    # sets the value and fires `change` itself. A second set_language call is harmless.
     session.run(
         "const select = document.getElementById('language');"
         "if (select.value !== arguments[0]) { select.value = arguments[0]; }"
@@ -154,7 +154,7 @@ def demo_rows(session):
 def check_demo_rows(session):
     rows = session.wait("the demo rows", lambda: demo_rows(session))
     print(f"demo rows: {len(rows)}")
-    # Available, Do not disturb, Away and Busy cover the four colours of the table.
+    # These three rows map to three different Swyx statuses.
     expectations = {
         "Do not disturb": "Do not disturb",
         "Away": "Away",
