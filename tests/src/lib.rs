@@ -5,4 +5,6 @@
 //! over loopback, all on one manual clock.
 
 pub mod observe;
+pub mod runner;
 pub mod scenario;
+pub mod world;

@@ -54,10 +54,14 @@ impl Observed {
             .count() as u64
     }
 
-    fn calls_since(&self, endpoint: &str, since: Duration) -> u64 {
+    /// Requests to `endpoint` since t = 0, or sent after `since` (strictly: one sent at that
+    /// instant belongs to what came before).
+    fn calls_since(&self, endpoint: &str, since: Option<Duration>) -> u64 {
+        let counted = |request: &&RequestSeen| since.is_none_or(|since| request.at > since);
         self.requests
             .iter()
-            .filter(|request| request.endpoint == endpoint && request.at >= since)
+            .filter(|request| request.endpoint == endpoint)
+            .filter(counted)
             .count() as u64
     }
 }
@@ -185,11 +189,11 @@ pub fn check(expectation: &Expectation, observed: &Observed) -> Result<(), Strin
         }
         Expectation::GraphCalls { since, counts } => {
             for (endpoint, count) in counts {
-                compare_count(
-                    &format!("graph_calls.{endpoint} since {since:?}"),
-                    *count,
-                    observed.calls_since(endpoint, *since),
-                )?;
+                let what = match since {
+                    Some(since) => format!("graph_calls.{endpoint} since {since:?}"),
+                    None => format!("graph_calls.{endpoint}"),
+                };
+                compare_count(&what, *count, observed.calls_since(endpoint, *since))?;
             }
             Ok(())
         }
@@ -254,12 +258,19 @@ mod tests {
             ..Observed::default()
         };
         let calls = |since: u64, count| Expectation::GraphCalls {
-            since: Duration::from_secs(since),
+            since: Some(Duration::from_secs(since)),
             counts: vec![("presence".into(), count)],
         };
         assert_eq!(check(&calls(10, Count::Exactly(2)), &observed), Ok(()));
         assert_eq!(check(&calls(0, Count::AtMost(3)), &observed), Ok(()));
         assert!(check(&calls(0, Count::AtMost(2)), &observed).is_err());
+        // A request sent at the `since` instant itself belongs to what came before.
+        assert_eq!(check(&calls(5, Count::Exactly(2)), &observed), Ok(()));
+        let all = Expectation::GraphCalls {
+            since: None,
+            counts: vec![("presence".into(), Count::Exactly(3))],
+        };
+        assert_eq!(check(&all, &observed), Ok(()));
     }
 
     #[test]

@@ -105,8 +105,9 @@ pub enum Expectation {
         max: Duration,
     },
     LogsContainNoSecret,
+    /// Requests received per endpoint since t = 0, or with `since` only those sent after it.
     GraphCalls {
-        since: Duration,
+        since: Option<Duration>,
         counts: Vec<(String, Count)>,
     },
 }
@@ -406,11 +407,11 @@ fn parse_expectation(key: &str, value: &Value) -> Result<Expectation, FormatErro
             let table = value
                 .as_table()
                 .ok_or_else(|| problem("graph_calls must be a table"))?;
-            let mut since = Duration::ZERO;
+            let mut since = None;
             let mut counts = Vec::new();
             for (name, count) in table {
                 if name == "since" {
-                    since = parse_duration(&string(Some(count), "graph_calls.since")?)?;
+                    since = Some(parse_duration(&string(Some(count), "graph_calls.since")?)?);
                 } else {
                     counts.push((name.clone(), parse_count(count, name)?));
                 }

@@ -22,6 +22,9 @@ use crate::snapshot::{unix_millis, HistoryEntry, NotificationCounts, Snapshot, S
 /// How long quit, log-off and suspend wait for the `clearPresence` of the own session.
 pub const SHUTDOWN_CLEAR_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// The longest random delay before the first poll after start or resume, in milliseconds.
+const FIRST_POLL_DELAY_MAX_MS: u64 = 10_000;
+
 /// A wall-clock jump larger than the monotonic time by this much counts as a machine sleep.
 const CLOCK_JUMP_THRESHOLD: Duration = Duration::from_secs(5);
 
@@ -57,6 +60,9 @@ pub struct CoreParts {
     pub settings: Settings,
     /// Sign in interactively at start when no earlier sign-in can be restored (demo mode).
     pub sign_in_at_start: bool,
+    /// Poll jitter (±10 %) and a random 0–10 s delay before the first poll after start or
+    /// resume, so that many installations do not poll in step. Off in scenario tests.
+    pub randomize_polls: bool,
 }
 
 /// A running app core.
@@ -101,6 +107,8 @@ impl Core {
             last_clock_reading: (clock.now(), clock.wall_now()),
             seen_history: 0,
             graph_writes_in_flight: Vec::new(),
+            randomize_polls: parts.randomize_polls,
+            delay_next_poll: parts.randomize_polls,
             clock: parts.clock,
             teams: parts.teams,
             swyx: parts.swyx,
@@ -171,6 +179,9 @@ struct Driver {
     last_clock_reading: (Instant, std::time::SystemTime),
     seen_history: usize,
     graph_writes_in_flight: Vec<tokio::task::JoinHandle<()>>,
+    randomize_polls: bool,
+    /// Set at start and resume: the next poll waits a random 0–10 s.
+    delay_next_poll: bool,
     clock: SharedClock,
     teams: Arc<dyn TeamsPort>,
     swyx: Arc<dyn SwyxPort>,
@@ -202,7 +213,7 @@ impl Driver {
                 biased;
                 message = inbox.recv() => {
                     let Some((message, _guard)) = message else { break };
-                    if self.on_message(message).await.is_break() {
+                    if self.on_message(message, &mut inbox).await.is_break() {
                         break;
                     }
                 }
@@ -223,21 +234,29 @@ impl Driver {
         self.publish();
     }
 
-    async fn on_message(&mut self, message: Message) -> std::ops::ControlFlow<()> {
+    async fn on_message(
+        &mut self,
+        message: Message,
+        inbox: &mut mpsc::UnboundedReceiver<(Message, WorkGuard)>,
+    ) -> std::ops::ControlFlow<()> {
         match message {
             Message::Input(input) => self.feed(input),
             Message::SignInDone(result) => self.on_sign_in_done(result),
-            Message::Command(command) => return self.on_command(command).await,
+            Message::Command(command) => return self.on_command(command, inbox).await,
         }
         std::ops::ControlFlow::Continue(())
     }
 
-    async fn on_command(&mut self, command: Command) -> std::ops::ControlFlow<()> {
+    async fn on_command(
+        &mut self,
+        command: Command,
+        inbox: &mut mpsc::UnboundedReceiver<(Message, WorkGuard)>,
+    ) -> std::ops::ControlFlow<()> {
         match command {
             Command::SignIn => self.start_sign_in(false),
             Command::SignOut => {
                 self.feed(Input::SignedOut);
-                self.finish_graph_writes().await;
+                self.finish_graph_writes(inbox).await;
                 self.teams.sign_out().await;
                 self.snapshot.account = None;
                 self.publish();
@@ -255,18 +274,19 @@ impl Driver {
             Command::ChangeSettings(settings) => self.feed(Input::ChangeSettings(settings)),
             Command::Suspend(done) => {
                 self.feed(Input::Suspending);
-                self.finish_graph_writes().await;
+                self.finish_graph_writes(inbox).await;
                 self.suspended = true;
                 let _ = done.send(());
             }
             Command::Resumed => {
                 self.suspended = false;
+                self.delay_next_poll = self.randomize_polls;
                 self.last_clock_reading = (self.clock.now(), self.clock.wall_now());
                 self.feed(Input::Resumed);
             }
             Command::Quit(done) => {
                 self.feed(Input::Quitting);
-                self.finish_graph_writes().await;
+                self.finish_graph_writes(inbox).await;
                 self.swyx.shutdown();
                 let _ = done.send(());
                 return std::ops::ControlFlow::Break(());
@@ -294,10 +314,14 @@ impl Driver {
     }
 
     /// Waits for the Graph writes under way (the clear of the own session above all), at most
-    /// [`SHUTDOWN_CLEAR_TIMEOUT`], and feeds their results to the engine.
-    async fn finish_graph_writes(&mut self) {
+    /// [`SHUTDOWN_CLEAR_TIMEOUT`], and feeds their results to the engine so that the session
+    /// marker follows.
+    async fn finish_graph_writes(
+        &mut self,
+        inbox: &mut mpsc::UnboundedReceiver<(Message, WorkGuard)>,
+    ) {
         let writes = std::mem::take(&mut self.graph_writes_in_flight);
-        let all_done = futures_join_all(writes);
+        let all_done = join_all(writes);
         if clock::timeout(&*self.clock, SHUTDOWN_CLEAR_TIMEOUT, all_done)
             .await
             .is_err()
@@ -307,14 +331,22 @@ impl Driver {
                 "graph writes unfinished at shutdown"
             );
         }
-        // Results were queued as messages; nothing more is read after a quit, which is fine
-        // because the marker was already updated by the write task itself.
+        let mut deferred = Vec::new();
+        while let Ok((message, guard)) = inbox.try_recv() {
+            match message {
+                Message::Input(input @ Input::GraphWriteDone { .. }) => self.feed(input),
+                other => deferred.push((other, guard)),
+            }
+        }
+        for message in deferred {
+            let _ = self.messages.send(message);
+        }
     }
 
     fn start_sign_in(&mut self, at_start: bool) {
         let teams = self.teams.clone();
         let messages = self.messages.clone();
-        let guard = self.clock.busy();
+        let clock = self.clock.clone();
         let interactive = !at_start || self.sign_in_at_start;
         self.snapshot.signing_in = true;
         self.publish();
@@ -335,7 +367,7 @@ impl Driver {
                 }),
                 Err(error) => Err(error),
             };
-            let _ = messages.send((Message::SignInDone(result), guard));
+            let _ = messages.send((Message::SignInDone(result), clock.busy()));
         });
     }
 
@@ -368,6 +400,9 @@ impl Driver {
                     queue.push_back(follow_up);
                 }
             }
+        }
+        for unknown in self.engine.take_unknown_values() {
+            info!(value = ?unknown, "unknown Graph presence value; mapped by the fallback rules");
         }
         self.log_new_syncs();
         self.publish();
@@ -420,9 +455,31 @@ impl Driver {
     fn spawn_poll(&mut self, sent_at: Instant) {
         let teams = self.teams.clone();
         let messages = self.messages.clone();
-        let guard = self.clock.busy();
+        let clock = self.clock.clone();
+        let start_delay = if std::mem::take(&mut self.delay_next_poll) {
+            Duration::from_millis(rand::random_range(0..=FIRST_POLL_DELAY_MAX_MS))
+        } else {
+            Duration::ZERO
+        };
+        if self.randomize_polls {
+            let permille = rand::random_range(-100..=100);
+            self.engine
+                .handle(sent_at, Input::JitterSample { permille });
+        }
         tokio::spawn(async move {
-            let input = match teams.poll().await {
+            if !start_delay.is_zero() {
+                debug!(
+                    delay_ms = start_delay.as_millis() as u64,
+                    "first poll after start or resume delayed"
+                );
+                clock.sleep(start_delay).await;
+            }
+            // The client holds a busy guard while its request is in flight; this task takes one
+            // only to carry the result, so a request a test double holds back on purpose lets
+            // a manual clock move on to the timeout.
+            let result = teams.poll().await;
+            let guard = clock.busy();
+            let input = match result {
                 Ok(presence) => Input::TeamsPolled { sent_at, presence },
                 Err(failure) => Input::TeamsPollFailed { sent_at, failure },
             };
@@ -433,9 +490,10 @@ impl Driver {
     fn spawn_graph_write(&mut self, sent_at: Instant, write: GraphWrite) {
         let teams = self.teams.clone();
         let messages = self.messages.clone();
-        let guard = self.clock.busy();
+        let clock = self.clock.clone();
         let task = tokio::spawn(async move {
             let result: GraphWriteResult = teams.write(write).await;
+            let guard = clock.busy();
             let input = Input::GraphWriteDone {
                 write,
                 sent_at,
@@ -451,9 +509,10 @@ impl Driver {
     fn spawn_swyx_write(&mut self, sent_at: Instant, target: SwyxSettable) {
         let swyx = self.swyx.clone();
         let messages = self.messages.clone();
-        let guard = self.clock.busy();
+        let clock = self.clock.clone();
         tokio::spawn(async move {
             let result = swyx.write(target).await;
+            let guard = clock.busy();
             let input = Input::SwyxWriteDone {
                 target,
                 sent_at,
@@ -519,7 +578,7 @@ impl Driver {
 }
 
 /// Awaits every task; a panicked task counts as finished.
-async fn futures_join_all(tasks: Vec<tokio::task::JoinHandle<()>>) {
+async fn join_all(tasks: Vec<tokio::task::JoinHandle<()>>) {
     for task in tasks {
         let _ = task.await;
     }

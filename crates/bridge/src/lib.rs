@@ -7,10 +7,15 @@
 //! the in-process Graph twin and SwyxIt! simulator) and renders the snapshot.
 
 pub mod config;
+pub mod demo;
 pub mod driver;
+pub mod launch;
 pub mod marker;
+mod platform;
 pub mod ports;
 pub mod snapshot;
+pub mod swyx_side;
+pub mod teams;
 
 pub use driver::{Command, Core, CoreParts};
 pub use ports::{Account, Notifier, SignInError, SwyxEventSource, SwyxPort, TeamsPort};

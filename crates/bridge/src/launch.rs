@@ -1,0 +1,224 @@
+//! Builds a running core for a start mode: demo, a configured tenant, or "not configured".
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clock::SharedClock;
+use engine::{GraphFailure, GraphWrite, GraphWriteResult, TeamsPresence};
+use graph::{
+    Authenticator, GraphConfig, KeyringStore, MemorySecretStore, MemoryStoreRule, SecretStore,
+};
+use graph_twin::{SignInBehaviour, Twin, TwinConfig};
+use swyx::simulator::Simulator;
+use url::Url;
+
+use crate::config::{Paths, Policy, StartMode};
+use crate::demo::Demo;
+use crate::marker::SessionMarker;
+use crate::ports::{Account, BoxFuture, Notifier, SignInError, TeamsPort};
+use crate::teams::GraphTeams;
+use crate::{Core, CoreParts};
+
+/// Why the core could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error("the Graph twin for demo mode did not start")]
+    Twin(#[source] std::io::Error),
+    #[error("the sign-in could not be set up")]
+    Auth(#[source] Box<graph::AuthError>),
+    #[error("invalid {name} {value:?} in the configuration")]
+    Url { name: &'static str, value: String },
+}
+
+/// What a started core comes with.
+pub struct Launched {
+    pub core: Core,
+    /// Present in demo mode.
+    pub demo: Option<Demo>,
+    /// The sign-in, for "Sign in with a code"; absent when not configured.
+    pub authenticator: Option<Arc<Authenticator>>,
+}
+
+/// Starts the core for `mode` on the current tokio runtime.
+pub async fn launch(
+    mode: &StartMode,
+    paths: &Paths,
+    policy: &Policy,
+    clock: SharedClock,
+    notifier: Arc<dyn Notifier>,
+) -> Result<Launched, LaunchError> {
+    let marker = SessionMarker::new(paths.marker_file());
+    match mode {
+        StartMode::Demo => launch_demo(marker, clock, notifier).await,
+        StartMode::Tenant(file) => {
+            let file = file.clone().with_policy(policy);
+            let graph_config = GraphConfig {
+                authority_host: parse_url("authority_host", &file.tenant.authority_host)?,
+                tenant: file.tenant.tenant.clone(),
+                client_id: file.tenant.client_id.clone(),
+                graph_base: parse_url("graph_base", &file.tenant.graph_base)?,
+                scopes: graph::default_scopes(),
+            };
+            let store: Arc<dyn SecretStore> = Arc::new(KeyringStore::new());
+            let auth = Arc::new(
+                Authenticator::new(graph_config, clock.clone(), store)
+                    .map_err(|error| LaunchError::Auth(Box::new(error)))?,
+            );
+            let teams = Arc::new(GraphTeams::new(auth.clone(), graph::system_browser()));
+            let (swyx, swyx_events) =
+                crate::swyx_side::start(crate::platform::swyx_connector(), clock.clone());
+            let core = Core::start(CoreParts {
+                clock,
+                teams,
+                swyx,
+                swyx_events,
+                notifier,
+                marker,
+                settings: file.engine_settings(policy),
+                sign_in_at_start: false,
+                randomize_polls: true,
+            });
+            Ok(Launched {
+                core,
+                demo: None,
+                authenticator: Some(auth),
+            })
+        }
+        StartMode::NotConfigured { path, error } => {
+            let teams = Arc::new(Unconfigured {
+                path: path.display().to_string(),
+                error: error.clone(),
+            });
+            let (swyx, swyx_events) =
+                crate::swyx_side::start(crate::platform::swyx_connector(), clock.clone());
+            let core = Core::start(CoreParts {
+                clock,
+                teams,
+                swyx,
+                swyx_events,
+                notifier,
+                marker,
+                settings: engine::Settings::default(),
+                sign_in_at_start: false,
+                randomize_polls: true,
+            });
+            Ok(Launched {
+                core,
+                demo: None,
+                authenticator: None,
+            })
+        }
+    }
+}
+
+fn parse_url(name: &'static str, value: &str) -> Result<Url, LaunchError> {
+    Url::parse(value).map_err(|_| LaunchError::Url {
+        name,
+        value: value.into(),
+    })
+}
+
+/// The Graph twin's settings for demo mode: the demo user signs in without a password page.
+pub fn demo_twin_config() -> TwinConfig {
+    TwinConfig {
+        sign_in: SignInBehaviour::AutoConsent,
+        demo: true,
+        teams: Some(("Available".into(), "Available".into())),
+        ..TwinConfig::default()
+    }
+}
+
+/// The Graph client's settings for a twin.
+pub fn twin_graph_config(twin: &Twin) -> GraphConfig {
+    GraphConfig {
+        authority_host: twin.authority_host(),
+        tenant: "organizations".into(),
+        client_id: twin.config().registration.client_id.clone(),
+        graph_base: twin.graph_base(),
+        scopes: graph::default_scopes(),
+    }
+}
+
+async fn launch_demo(
+    marker: SessionMarker,
+    clock: SharedClock,
+    notifier: Arc<dyn Notifier>,
+) -> Result<Launched, LaunchError> {
+    let twin = Twin::start(demo_twin_config(), clock.clone())
+        .await
+        .map_err(LaunchError::Twin)?;
+    let (simulator, swyx_control) = Simulator::new(clock.clone());
+    // Demo sign-ins belong to a twin that lives only as long as this process, so they are
+    // kept in memory rather than in the keyring.
+    let store: Arc<dyn SecretStore> = Arc::new(MemorySecretStore::new(MemoryStoreRule::Unlimited));
+    let auth = Arc::new(
+        Authenticator::new(twin_graph_config(&twin), clock.clone(), store)
+            .map_err(|error| LaunchError::Auth(Box::new(error)))?,
+    );
+    let teams = Arc::new(GraphTeams::new(
+        auth.clone(),
+        graph::scripted_browser(clock.clone()),
+    ));
+    let (swyx, swyx_events) = crate::swyx_side::start(Arc::new(simulator), clock.clone());
+    tracing::info!(twin = %twin.base_url(), "demo mode: Graph twin and SwyxIt! simulator started");
+    let core = Core::start(CoreParts {
+        clock: clock.clone(),
+        teams,
+        swyx,
+        swyx_events,
+        notifier,
+        marker,
+        settings: engine::Settings::default(),
+        sign_in_at_start: true,
+        randomize_polls: true,
+    });
+    Ok(Launched {
+        core,
+        demo: Some(Demo::new(twin, swyx_control, clock)),
+        authenticator: Some(auth),
+    })
+}
+
+/// The Teams side while the configuration file is invalid: it explains, and contacts nothing.
+struct Unconfigured {
+    path: String,
+    error: String,
+}
+
+impl TeamsPort for Unconfigured {
+    fn poll(&self) -> BoxFuture<'_, Result<TeamsPresence, GraphFailure>> {
+        Box::pin(async { Err(GraphFailure::SignInExpired) })
+    }
+
+    fn write(&self, _write: GraphWrite) -> BoxFuture<'_, GraphWriteResult> {
+        Box::pin(async { GraphWriteResult::Failed(GraphFailure::SignInExpired) })
+    }
+
+    fn restore(&self) -> BoxFuture<'_, Result<Option<Account>, SignInError>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    fn sign_in(&self) -> BoxFuture<'_, Result<Account, SignInError>> {
+        let error = SignInError {
+            code: None,
+            message: format!("not configured: {}", self.error),
+            action: format!(
+                "Fix or remove the configuration file {} and restart",
+                self.path
+            ),
+            link: None,
+        };
+        Box::pin(async move { Err(error) })
+    }
+
+    fn sign_out(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+
+    fn refresh(&self) -> BoxFuture<'_, Result<(), GraphFailure>> {
+        Box::pin(async { Err(GraphFailure::SignInExpired) })
+    }
+}
+
+/// How often the demo tour changes the Teams status.
+pub const DEMO_TOUR_STEP: Duration = Duration::from_secs(4);

@@ -1,0 +1,142 @@
+//! The Teams side of the core: the Graph client and the Entra sign-in behind [`TeamsPort`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use engine::{GraphFailure, GraphWrite, GraphWriteResult, TeamsPresence};
+use graph::{AuthError, Authenticator, GraphClient, OpenUrl, Persistence, Restored};
+
+use crate::ports::{Account, BoxFuture, SignInError, TeamsPort};
+
+/// [`TeamsPort`] over the Graph client.
+pub struct GraphTeams {
+    client: GraphClient,
+    browser: OpenUrl,
+    callback_timeout: Duration,
+}
+
+impl GraphTeams {
+    /// Signs in through `browser` (the system browser, or the scripted stand-in in demo mode).
+    pub fn new(auth: Arc<Authenticator>, browser: OpenUrl) -> Self {
+        Self {
+            client: GraphClient::new(auth),
+            browser,
+            callback_timeout: graph::DEFAULT_CALLBACK_TIMEOUT,
+        }
+    }
+
+    /// The authenticator, for "Sign in with a code".
+    pub fn authenticator(&self) -> &Arc<Authenticator> {
+        self.client.authenticator()
+    }
+
+    async fn account(&self, persistence: Persistence) -> Result<Account, SignInError> {
+        let me = self.client.me().await.map_err(|failure| SignInError {
+            code: None,
+            message: format!("reading the account failed: {failure:?}"),
+            action: "Retry the sign-in".into(),
+            link: None,
+        })?;
+        Ok(Account {
+            display_name: me
+                .display_name
+                .clone()
+                .unwrap_or_else(|| me.user_principal_name.clone()),
+            upn: me.user_principal_name,
+            not_persisted_reason: persistence.warning(),
+        })
+    }
+}
+
+/// Turns a sign-in failure into what the window shows.
+pub fn sign_in_error(error: &AuthError) -> SignInError {
+    match error {
+        AuthError::Entra(entra) => {
+            let link = match &entra.kind {
+                graph::EntraErrorKind::ConsentRequired { admin_consent_url } => {
+                    Some(admin_consent_url.to_string())
+                }
+                _ => None,
+            };
+            SignInError {
+                code: Some(entra.code_text()),
+                message: error.to_string(),
+                action: entra.action(),
+                link,
+            }
+        }
+        AuthError::SignInExpired(_) => SignInError {
+            code: None,
+            message: error.to_string(),
+            action: "Sign in again".into(),
+            link: None,
+        },
+        other => SignInError {
+            code: None,
+            message: other.to_string(),
+            action: "Sign in again".into(),
+            link: None,
+        },
+    }
+}
+
+impl TeamsPort for GraphTeams {
+    fn poll(&self) -> BoxFuture<'_, Result<TeamsPresence, GraphFailure>> {
+        Box::pin(self.client.get_presence())
+    }
+
+    fn write(&self, write: GraphWrite) -> BoxFuture<'_, GraphWriteResult> {
+        match write {
+            GraphWrite::SetInACall => Box::pin(self.client.set_in_a_call()),
+            GraphWrite::Clear => Box::pin(self.client.clear_presence()),
+        }
+    }
+
+    fn restore(&self) -> BoxFuture<'_, Result<Option<Account>, SignInError>> {
+        Box::pin(async move {
+            match self.authenticator().restore().await {
+                Restored::SignedIn => self.account(Persistence::Keyring).await.map(Some),
+                Restored::NothingStored => Ok(None),
+                Restored::StoreFailed(error) => {
+                    tracing::warn!(%error, "stored sign-in not readable; signing in again");
+                    Ok(None)
+                }
+            }
+        })
+    }
+
+    fn sign_in(&self) -> BoxFuture<'_, Result<Account, SignInError>> {
+        Box::pin(async move {
+            let persistence = self
+                .authenticator()
+                .sign_in_browser(&self.browser, self.callback_timeout)
+                .await
+                .map_err(|error| sign_in_error(&error))?;
+            self.account(persistence).await
+        })
+    }
+
+    fn sign_out(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            if let Err(error) = self.authenticator().sign_out().await {
+                tracing::warn!(%error, "keyring entry not deleted at sign-out");
+            }
+        })
+    }
+
+    fn refresh(&self) -> BoxFuture<'_, Result<(), GraphFailure>> {
+        Box::pin(async move {
+            self.authenticator()
+                .refresh_now()
+                .await
+                .map_err(|error| match error {
+                    AuthError::SignInExpired(_) | AuthError::NotSignedIn => {
+                        GraphFailure::SignInExpired
+                    }
+                    other => GraphFailure::Transient {
+                        reason: other.to_string(),
+                    },
+                })
+        })
+    }
+}

@@ -1,0 +1,176 @@
+//! Runs one scenario and reports the first failed step.
+
+use std::fmt;
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::observe::check;
+use crate::scenario::{self, Expectation, Scenario};
+use crate::world::World;
+
+/// Log lines printed with a failure.
+const LOG_TAIL_LINES: usize = 40;
+
+/// Why a scenario failed.
+#[derive(Debug)]
+pub struct Failure {
+    /// The step number in the file (0 for the start), and its time.
+    pub step: usize,
+    pub at: Duration,
+    pub message: String,
+    pub log_tail: Vec<String>,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "step {} at {:?}: {}", self.step, self.at, self.message)?;
+        writeln!(f, "last {} log lines of the app core:", self.log_tail.len())?;
+        for line in &self.log_tail {
+            writeln!(f, "  {line}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A buffer the run's tracing output goes to.
+#[derive(Clone, Default)]
+struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl LogBuffer {
+    fn tail(&self) -> Vec<String> {
+        let text = String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned();
+        let lines: Vec<String> = text.lines().map(str::to_string).collect();
+        lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].to_vec()
+    }
+}
+
+/// Runs the scenario file at `path` on a fresh single-threaded runtime.
+pub fn run_file(path: &Path) -> Result<(), Failure> {
+    let scenario = scenario::load(path).map_err(|error| Failure {
+        step: 0,
+        at: Duration::ZERO,
+        message: format!("invalid scenario: {error}"),
+        log_tail: Vec::new(),
+    })?;
+    run(&scenario)
+}
+
+/// Runs one scenario with the app core's log captured for the failure report.
+pub fn run(scenario: &Scenario) -> Result<(), Failure> {
+    let logs = LogBuffer::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(
+            "debug,hyper=info,reqwest=info,h2=info",
+        ))
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _default = tracing::subscriber::set_default(subscriber);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let result = runtime.block_on(run_steps(scenario));
+    result.map_err(|(step, at, message)| Failure {
+        step,
+        at,
+        message,
+        log_tail: logs.tail(),
+    })
+}
+
+type StepError = (usize, Duration, String);
+
+async fn run_steps(scenario: &Scenario) -> Result<(), StepError> {
+    let mut world = World::start(&scenario.config, &scenario.start)
+        .await
+        .map_err(|error| (0, Duration::ZERO, format!("setup failed: {error:#}")))?;
+    let mut always: Vec<(usize, Expectation)> = scenario
+        .start
+        .expect_always
+        .iter()
+        .map(|expectation| (0, expectation.clone()))
+        .collect();
+    check_all(&world, &always, 0, "expect_always")
+        .map_err(|message| (0, Duration::ZERO, message))?;
+
+    let mut result = Ok(());
+    'steps: for step in &scenario.steps {
+        let fail = |message: String| (step.number, step.at, message);
+        loop {
+            let reached = match world.step_towards(step.at).await {
+                Ok(reached) => reached,
+                Err(error) => {
+                    result = Err(fail(format!("the world failed: {error:#}")));
+                    break 'steps;
+                }
+            };
+            if let Err(message) = check_all(&world, &always, step.number, "expect_always") {
+                result = Err((step.number, world.elapsed(), message));
+                break 'steps;
+            }
+            if reached {
+                break;
+            }
+        }
+        for action in &step.actions {
+            if let Err(error) = world.act(action).await {
+                result = Err(fail(format!("action {action:?} failed: {error:#}")));
+                break 'steps;
+            }
+        }
+        world.clock.settle().await;
+        always.extend(
+            step.expect_always
+                .iter()
+                .map(|expectation| (step.number, expectation.clone())),
+        );
+        let expectations: Vec<(usize, Expectation)> = step
+            .expect
+            .iter()
+            .map(|expectation| (step.number, expectation.clone()))
+            .collect();
+        for (label, list) in [("expect", &expectations), ("expect_always", &always)] {
+            if let Err(message) = check_all(&world, list, step.number, label) {
+                result = Err(fail(message));
+                break 'steps;
+            }
+        }
+    }
+    world.shut_down().await;
+    result
+}
+
+fn check_all(
+    world: &World,
+    expectations: &[(usize, Expectation)],
+    _step: usize,
+    label: &str,
+) -> Result<(), String> {
+    if expectations.is_empty() {
+        return Ok(());
+    }
+    let observed = world.observe();
+    for (since_step, expectation) in expectations {
+        if let Err(mismatch) = check(expectation, &observed) {
+            return Err(format!(
+                "{label} (from step {since_step}) not met: {mismatch}"
+            ));
+        }
+    }
+    Ok(())
+}
