@@ -68,7 +68,15 @@ fn setup(app: &mut tauri::App, options: &Options) -> anyhow::Result<()> {
     app.manage(Shell::new(started, tray_host));
 
     let handle = app.handle().clone();
-    let tray = Tray::build(&handle, &handle.state::<Shell>()).context("cannot build the tray")?;
+    let tray = match Tray::build(&handle, &handle.state::<Shell>()) {
+        Ok(tray) => Some(tray),
+        Err(error) => {
+            // Without a tray the window is the only way in, so it opens at start.
+            warn!(%error, "tray icon not created; the window stays available instead");
+            None
+        }
+    };
+    let show_at_start = show_at_start || tray.is_none();
     tauri::async_runtime::spawn(forward_state(handle.clone(), tray));
     tauri::async_runtime::spawn(quit_on_signal(handle.clone()));
     if options.demo_tour {
@@ -83,13 +91,15 @@ fn setup(app: &mut tauri::App, options: &Options) -> anyhow::Result<()> {
 }
 
 /// Pushes the state to the window and the tray on every change, until the core stops.
-async fn forward_state<R: Runtime>(app: AppHandle<R>, tray: Tray<R>) {
+async fn forward_state<R: Runtime>(app: AppHandle<R>, tray: Option<Tray<R>>) {
     let shell = app.state::<Shell>();
     let (mut snapshots, mut changes) = shell.subscribe();
     let mut start_at_login_tried = false;
     loop {
         let state = shell.ui_state();
-        tray.update(&state);
+        if let Some(tray) = &tray {
+            tray.update(&state);
+        }
         if let Err(error) = app.emit(STATE_EVENT, &state) {
             warn!(%error, "state not sent to the window");
         }
