@@ -1,10 +1,16 @@
 //! Builds the app core for a start mode: the real adapters against a configured tenant and the
 //! running SwyxIt!, or, in demo mode, the same adapters against the in-process Graph twin and
-//! SwyxIt! simulator.
+//! SwyxIt! simulator. All of it lives in the `bridge` crate; this module only picks the mode
+//! from the command line and the configuration file.
 
-use bridge::config::{Paths, Policy, StartMode};
+use std::sync::Arc;
+
+use bridge::config::{self, Paths, Policy, StartMode};
+use bridge::launch::{launch, DEMO_TOUR_STEP};
 use bridge::Core;
 use engine::SwyxSettable;
+
+pub use bridge::demo::{DemoFault, DemoRow};
 
 /// Command-line choices that shape the core.
 #[derive(Debug, Clone, Default)]
@@ -27,67 +33,57 @@ pub struct Started {
     pub policy: Policy,
 }
 
-/// One row of the demo panel: a Teams status the user can pick.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
-pub struct DemoRow {
-    /// English label as Teams shows it, e.g. "In a meeting".
-    pub label: &'static str,
-    pub availability: &'static str,
-    pub activity: &'static str,
-    pub out_of_office: bool,
-}
-
-/// A fault the demo panel can inject.
-#[derive(Debug, Clone, Copy, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DemoFault {
-    /// Graph answers 503 for the next 5 requests.
-    GraphOutage,
-    /// Graph answers 429 with Retry-After for the next 3 requests.
-    GraphThrottle,
-    /// SwyxIt! quits; it comes back with `SwyxRestart`.
-    SwyxQuit,
-    SwyxRestart,
-}
-
 /// Drives the simulated Teams and SwyxIt! in demo mode.
 #[derive(Clone)]
 pub struct DemoControl {
-    _private: (),
+    demo: bridge::demo::Demo,
 }
 
 impl DemoControl {
     /// Every row of the Teams → Swyx table, for the demo panel.
     pub fn rows() -> &'static [DemoRow] {
-        &[]
+        bridge::demo::Demo::rows()
     }
 
     /// Sets the simulated Teams client's status.
     pub fn set_teams(&self, availability: &str, activity: &str, out_of_office: bool) {
-        let _ = (availability, activity, out_of_office);
+        self.demo.set_teams(availability, activity, out_of_office);
     }
 
     /// Starts (true) or ends (false) a simulated Swyx call on line 1.
     pub fn swyx_call(&self, active: bool) {
-        let _ = active;
+        self.demo.swyx_call(active);
     }
 
     /// Sets the simulated SwyxIt! status by hand, as the user would.
     pub fn set_swyx(&self, status: SwyxSettable) {
-        let _ = status;
+        self.demo.set_swyx(status);
     }
 
     /// Injects a fault.
     pub fn fault(&self, fault: DemoFault) {
-        let _ = fault;
+        self.demo.fault(fault);
     }
 
     /// Runs the demo tour: a short call, then every table row, one step every few seconds.
-    pub async fn run_tour(self) {}
+    pub async fn run_tour(self) {
+        self.demo.run_tour(DEMO_TOUR_STEP).await;
+    }
 }
 
-/// Starts the core for these options.
+/// Starts the core for these options on the current tokio runtime.
 pub async fn start(options: &Options) -> anyhow::Result<Started> {
-    let _ = options;
-    anyhow::bail!("the app core is not wired yet")
+    let paths = Paths::for_user();
+    let policy = config::load_policy(&paths.policy_file);
+    let mode = config::start_mode(&paths.config_file, options.demo || options.demo_tour);
+    let clock: clock::SharedClock = Arc::new(clock::SystemClock::new());
+    let notifier = Arc::new(crate::notifier::DesktopNotifier::new());
+    let launched = launch(&mode, &paths, &policy, clock, notifier).await?;
+    Ok(Started {
+        core: launched.core,
+        demo: launched.demo.map(|demo| DemoControl { demo }),
+        mode,
+        paths,
+        policy,
+    })
 }
