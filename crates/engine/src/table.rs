@@ -297,11 +297,6 @@ pub enum Normalized {
 }
 
 impl Lookup {
-    /// Returns the target before the settings are applied.
-    pub fn raw_target(&self) -> Option<SwyxTarget> {
-        self.row.and_then(|row| row.target)
-    }
-
     /// Returns the target with the two mapping switches applied.
     pub fn target(&self, settings: &Settings) -> Option<SwyxTarget> {
         let row = self.row?;

@@ -1202,8 +1202,16 @@ fn failed_swyx_write_is_retried() {
         }
         other => panic!("expected degraded, got {other:?}"),
     }
+    let attempts = |w: &World| {
+        w.log
+            .iter()
+            .filter(|(_, a)| matches!(a, Action::WriteSwyx(_)))
+            .count()
+    };
+    assert_eq!(attempts(&w), 1, "no new attempt before the retry delay");
     w.swyx_running = true;
     w.go(6_000);
+    assert_eq!(attempts(&w), 2, "one retry after 3 s");
     assert_eq!((w.swyx_status, w.swyx_writes), (Away, 1));
     assert_eq!(w.engine.view().health_swyx, Health::Ok);
 }
@@ -1241,4 +1249,18 @@ fn late_poll_response_keeps_one_in_flight() {
     );
     let tick = engine.handle(t(65_000), Input::Tick);
     assert!(!tick.contains(&Action::PollTeams), "one poll in flight");
+}
+
+#[test]
+fn busy_after_the_call_ends_the_hold_at_once() {
+    // Busy/Busy is not our In a call: the first poll after the clear ends the hold, so Busy is
+    // written within one poll interval instead of after 10 s.
+    let mut w = World::new("Available/Available", Available);
+    w.go(0);
+    w.swyx_call(true);
+    w.go(1_000);
+    w.client = ("Busy".into(), "Busy".into());
+    w.swyx_call(false);
+    w.go(3_500);
+    assert_eq!((w.swyx_status, w.swyx_writes), (Away, 1));
 }
