@@ -8,7 +8,7 @@
 //!
 //! The shape suits a COM apartment: a [`Connection`] refers to objects by opaque
 //! [`ObjectRef`] handles rather than by pointers, every [`Call`] is a plain value that can
-//! travel over a channel to the STA thread, and the answer comes back as a future. Events of
+//! travel over a channel to the STA thread, and the result comes back as a future. Events of
 //! `PubOnLineMgrNotification(msg, param)` arrive on a channel, never inside a call.
 //!
 //! The Windows layer has nothing Swyx-specific to decide: it maps [`CallKind`] to the

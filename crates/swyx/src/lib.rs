@@ -1,7 +1,7 @@
 //! The SwyxIt! side of Presence Bridge.
 //!
 //! SwyxIt! exposes its Client Line Manager only as a Windows COM server. Everything this crate
-//! knows about it is portable and tested on any OS:
+//! does with it is portable and tested on any OS:
 //!
 //! - [`automation`]: the late-bound, IDispatch-shaped seam ([`Connector`], [`Connection`]) that
 //!   a Windows COM layer implements over real `IDispatch`;

@@ -314,7 +314,7 @@ async fn own_write_is_recognised_once() {
     assert_eq!(writes[0].member, "Away");
     assert_eq!(writes[0].at.since_start(), Duration::from_millis(500));
 
-    // The poll after the write sees the same state: no second report.
+    // The poll after the write reads the same state, so nothing more is reported.
     harness.advance(Duration::from_secs(3)).await;
     assert_eq!(harness.events(), Vec::new());
 
@@ -416,7 +416,7 @@ async fn storm_of_notifications_is_coalesced() {
     }
     harness.settle().await;
     let calls = harness.control.call_count() - calls_before;
-    assert!(calls <= 40, "1000 notifications cost {calls} calls");
+    assert!(calls <= 12, "1000 notifications cost {calls} calls");
     assert_eq!(harness.events(), Vec::new());
 
     // A storm of real line changes ends in one state, reported once or twice at most.
@@ -428,7 +428,8 @@ async fn storm_of_notifications_is_coalesced() {
     harness.control.set_line_state(1, 8);
     harness.settle().await;
     let events = harness.events();
-    assert!(!events.is_empty() && events.len() <= 3, "{events:?}");
+    assert!(!events.is_empty(), "the final state is reported");
+    assert!(events.len() <= 3, "{events:?}");
     assert_eq!(events.last(), Some(&observed(AVAILABLE, true, false)));
 }
 

@@ -566,6 +566,13 @@ impl SimulatorControl {
         change(&mut state, &self.shared.clock)
     }
 
+    /// A connector to this client, for attaching more than once.
+    pub fn connector(&self) -> Simulator {
+        Simulator {
+            shared: self.shared.clone(),
+        }
+    }
+
     /// The user sets the status by hand in SwyxIt!.
     ///
     /// Choosing a status is user activity, so it also ends a detected away state.
