@@ -751,3 +751,91 @@ async fn shutdown_releases_the_client() {
     assert_eq!(harness.control.live_connections(), 0);
     assert_eq!(harness.handle.write(AWAY).await, Err(SwyxError::Stopped));
 }
+
+#[tokio::test]
+async fn outage_sequence_recovers_each_time() {
+    // Quit, restart logged off, logon, a long outage, then lost events during a call.
+    let mut harness = Harness::start().await;
+    harness.events();
+
+    harness.advance(Duration::from_secs(10)).await;
+    harness.control.quit();
+    harness.advance(Duration::from_secs(3)).await;
+    let events = harness.events();
+    assert!(is_detached(&events[0]), "{events:?}");
+    assert_eq!(
+        events.last(),
+        Some(&unavailable(SwyxUnavailable::NotRunning))
+    );
+
+    harness.advance(Duration::from_secs(27)).await;
+    harness.control.restart();
+    harness.control.logoff();
+    harness.advance(Duration::from_secs(5)).await;
+    assert_eq!(
+        harness.events(),
+        vec![unavailable(SwyxUnavailable::LoggedOff)]
+    );
+
+    harness.advance(Duration::from_secs(5)).await;
+    harness.control.logon();
+    harness.settle().await;
+    let events = harness.events();
+    assert_eq!(attaches(&events).len(), 1, "{events:?}");
+    harness.handle.write(AWAY).await.unwrap();
+    harness.settle().await;
+    assert_eq!(harness.events(), vec![observed(AWAY, false, true)]);
+
+    harness.advance(Duration::from_secs(20)).await;
+    harness.control.quit();
+    harness.advance(Duration::from_secs(70)).await;
+    harness.control.restart();
+    harness.advance(Duration::from_secs(3)).await;
+    let events = harness.events();
+    assert_eq!(
+        attaches(&events),
+        vec![(
+            false,
+            SwyxObservation {
+                status: AWAY,
+                speaking: false,
+                caused_by_us: false
+            }
+        )]
+    );
+    assert!(
+        harness.control.status().away_prompt_pending,
+        "SwyxIt! asks about the manual Away"
+    );
+
+    harness.control.set_events(false);
+    harness.advance(Duration::from_secs(10)).await;
+    harness.control.call(1, CallAction::Start);
+    harness.advance(Duration::from_secs(1)).await;
+    assert_eq!(harness.events(), vec![observed(AWAY, true, false)]);
+    harness.advance(Duration::from_secs(9)).await;
+    harness.control.call(1, CallAction::End);
+    harness.advance(Duration::from_secs(1)).await;
+    assert_eq!(harness.events(), vec![observed(AWAY, false, false)]);
+    assert_eq!(harness.control.app_write_count(), 1);
+    assert_eq!(harness.control.session_calls(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn quit_unannounced_is_found_by_next_call() {
+    // With events off, no shut-down request arrives; the broken calls reveal the quit.
+    let mut harness = Harness::start().await;
+    harness.events();
+    harness.control.set_events(false);
+    harness.control.quit();
+    harness.advance(Duration::from_secs(1)).await;
+
+    let events = harness.events();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert!(is_detached(&events[0]), "{events:?}");
+    assert_eq!(harness.control.live_connections(), 0);
+    assert_eq!(
+        harness.handle.write(AWAY).await,
+        Err(SwyxError::NotAttached)
+    );
+}

@@ -24,6 +24,9 @@ const OTHER_KNOWN_LINE_STATES: [i32; 10] = [0, 1, 2, 3, 4, 5, 6, 7, 12, 14];
 
 /// The server's own presence state for a call on any device ("Calling", shown as Speaking).
 /// The SDK's speed-dial numbering and reverse-engineered code agree on this value.
+///
+/// FIXME: that `GetOwnUserPresenceInfo` numbers its state like the speed dials is inferred, not
+/// documented; dumping its type information on a real SwyxIt! 14.x would settle it.
 const SERVER_STATE_CALLING: i32 = 3;
 
 /// The server's own presence state for Away; both numberings agree on it too. The two

@@ -519,7 +519,11 @@ impl Task {
                 let mut wanted = Wanted::default();
                 let mut guards = Vec::new();
                 match first {
-                    None => wanted.closed = true,
+                    // A closed subscription may mean a dead server: check at once.
+                    None => {
+                        wanted.closed = true;
+                        wanted.check = true;
+                    }
                     Some((notification, guard)) => {
                         classify(notification, &mut wanted);
                         guards.push(guard);
@@ -569,6 +573,8 @@ fn classify(notification: Notification, wanted: &mut Wanted) {
             wanted.check = true;
             wanted.read = true;
         }
+        // NOTE: reverse-engineered code numbers these messages differently (11 as a logon
+        // result). If a real client sent 11 on logon, the adapter would re-attach 3 s later.
         messages::CLIENT_SHUT_DOWN_REQUEST | messages::CLOSE_SWYXIT => wanted.shut_down = true,
         _ => {}
     }
