@@ -839,3 +839,65 @@ async fn quit_unannounced_is_found_by_next_call() {
         Err(SwyxError::NotAttached)
     );
 }
+
+#[tokio::test]
+async fn without_flag_properties_status_is_read_only() {
+    let mut harness = Harness::start_with(AdapterOptions::default(), |control| {
+        control.set_members(Members {
+            flag_properties: false,
+            ..Members::default()
+        });
+        control.set_status(DND);
+    })
+    .await;
+    let attached = attaches(&harness.events());
+    assert_eq!(attached.len(), 1);
+    assert_eq!(
+        attached[0].1.status, DND,
+        "read from GetOwnUserPresenceInfo"
+    );
+
+    harness.control.set_status(AWAY);
+    harness.settle().await;
+    assert_eq!(harness.events(), vec![observed(AWAY, false, false)]);
+
+    let write = harness.handle.write(AVAILABLE).await;
+    let expected = AutomationError::UnknownName {
+        member: "Away".into(),
+    };
+    assert_eq!(write, Err(SwyxError::Automation(expected)));
+    harness.advance(Duration::from_secs(2)).await;
+    assert_eq!(
+        harness.events(),
+        Vec::new(),
+        "still attached after the failed write"
+    );
+    assert_eq!(harness.control.app_write_count(), 0);
+}
+
+#[tokio::test]
+async fn without_any_status_member_client_is_unusable() {
+    let mut harness = Harness::start_with(AdapterOptions::default(), |control| {
+        control.set_members(Members {
+            flag_properties: false,
+            own_presence_info: false,
+            ..Members::default()
+        });
+    })
+    .await;
+    let events = harness.events();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let SwyxEvent::Unavailable(SwyxUnavailable::Detached { reason }) = &events[0] else {
+        panic!("{events:?}");
+    };
+    assert!(reason.contains("Away"), "{reason}");
+    assert_eq!(
+        harness.control.live_objects(),
+        1,
+        "only the root object is kept"
+    );
+
+    harness.control.set_members(Members::default());
+    harness.advance(Duration::from_secs(3)).await;
+    assert_eq!(attaches(&harness.events()).len(), 1);
+}

@@ -378,8 +378,7 @@ impl Task {
         if wanted.check || !*usable {
             match link.usability().await {
                 Ok(Usability::Usable) if !*usable => {
-                    self.attach(link).await?;
-                    *usable = true;
+                    *usable = self.attach(link).await?;
                     return Ok(());
                 }
                 Ok(Usability::Usable) => {}
@@ -413,20 +412,25 @@ impl Task {
         Ok(())
     }
 
-    /// Sets the link up and reports the attach.
-    async fn attach(&mut self, link: &mut Link) -> Result<(), AutomationError> {
-        let identity = match link.set_up().await {
-            Ok(identity) => identity,
+    /// Sets the link up and reports the attach; returns whether the client is usable.
+    async fn attach(&mut self, link: &mut Link) -> Result<bool, AutomationError> {
+        let set_up = match link.set_up().await {
+            Ok(identity) => link.read().await.map(|reading| (identity, reading)),
+            Err(error) => Err(error),
+        };
+        let (identity, reading) = match set_up {
+            Ok(attached) => attached,
             Err(error) if error.is_link_broken() => return Err(error),
             Err(error) => {
                 warn!(%error, "SwyxIt! lacks a member the adapter needs");
+                link.release_objects();
                 self.report_unavailable(SwyxUnavailable::Detached {
                     reason: error.to_string(),
                 });
-                return Ok(());
+                return Ok(false);
             }
         };
-        let reading = link.read().await?;
+
         self.last_reading = Some(reading);
         self.pending_echo = None;
         let first_of_run = !self.attached_before;
@@ -443,7 +447,7 @@ impl Task {
             observation,
             identity,
         });
-        Ok(())
+        Ok(true)
     }
 
     /// Reports a reading when it differs from the last one, tagging the echo of our write.

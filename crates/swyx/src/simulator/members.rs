@@ -127,8 +127,12 @@ fn client_config(
     call: &Call,
 ) -> Result<Reply, AutomationError> {
     match call.member.as_str() {
-        "Away" => flag_property(state, clock, now, call, Flag::Away),
-        "DoNotDisturb" => flag_property(state, clock, now, call, Flag::DoNotDisturb),
+        "Away" if state.members.flag_properties => {
+            flag_property(state, clock, now, call, Flag::Away)
+        }
+        "DoNotDisturb" if state.members.flag_properties => {
+            flag_property(state, clock, now, call, Flag::DoNotDisturb)
+        }
         "AwayText" => match call.kind {
             CallKind::Put => {
                 let text = single_value(call)?

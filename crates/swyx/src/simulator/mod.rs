@@ -109,6 +109,8 @@ pub struct Members {
     pub away_type: FlagType,
     /// The type of `DoNotDisturb`.
     pub dnd_type: FlagType,
+    /// Whether the `Away` and `DoNotDisturb` properties exist.
+    pub flag_properties: bool,
     /// Whether a put of a flag with the other type fails with a type mismatch instead of
     /// being coerced.
     pub strict_types: bool,
@@ -125,6 +127,7 @@ impl Default for Members {
         Self {
             away_type: FlagType::I4,
             dnd_type: FlagType::I4,
+            flag_properties: true,
             strict_types: false,
             own_presence_info: true,
             detected_away: true,
