@@ -596,3 +596,53 @@ fn unavailable_for(error: &AutomationError) -> SwyxUnavailable {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notifications_ask_for_reads_checks_or_release() {
+        // (message, read, check, shut_down)
+        fn check(message: i32, read: bool, check: bool, shut_down: bool) {
+            let mut wanted = Wanted::default();
+            classify(Notification { message, param: 0 }, &mut wanted);
+            assert_eq!(wanted.read, read, "read on message {message}");
+            assert_eq!(wanted.check, check, "check on message {message}");
+            assert_eq!(wanted.shut_down, shut_down, "release on message {message}");
+        }
+        check(0, true, false, false);
+        check(28, true, false, false);
+        check(35, true, false, false);
+        check(10, true, false, false);
+        check(60, true, false, false);
+        check(3, true, true, false);
+        check(5, true, true, false);
+        check(6, true, true, false);
+        check(53, true, true, false);
+        check(11, false, false, true);
+        check(54, false, false, true);
+        check(1, false, false, false);
+        check(9, false, false, false);
+        check(999, false, false, false);
+    }
+
+    #[test]
+    fn attach_failures_map_to_unavailability() {
+        fn check(error: AutomationError, expected: SwyxUnavailable) {
+            assert_eq!(unavailable_for(&error), expected, "{error:?}");
+        }
+        check(AutomationError::NotRunning, SwyxUnavailable::NotRunning);
+        check(AutomationError::ServerGone, SwyxUnavailable::NotRunning);
+        check(
+            AutomationError::Timeout,
+            SwyxUnavailable::Detached {
+                reason: "the automation call timed out".into(),
+            },
+        );
+        let denied = unavailable_for(&AutomationError::AccessDenied);
+        assert!(
+            matches!(denied, SwyxUnavailable::Detached { reason } if reason.contains("denied"))
+        );
+    }
+}
