@@ -22,7 +22,7 @@ use self::link::{Link, Reading, Usability};
 use crate::automation::{AutomationError, Connector, Notification};
 use crate::messages;
 
-/// How the adapter writes Away.
+/// The way the adapter writes Away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AwayWrite {
     /// Sets the manual `Away` flag, as the user would in SwyxIt!'s menu. It shows at once on
@@ -30,8 +30,8 @@ pub enum AwayWrite {
     #[default]
     Manual,
     /// Reports a detected (idle) away state with `PublicateDetectedAwayState`. The server shows
-    /// it only once every client of the user is idle, and SwyxIt!'s own idle detection takes
-    /// it back at the next keystroke; falls back to [`AwayWrite::Manual`] when the member is
+    /// it only once every client of the user is idle, and SwyxIt!'s own idle detection may take
+    /// it back when the user is active. Falls back to [`AwayWrite::Manual`] when the member is
     /// missing.
     Detected,
 }
@@ -63,7 +63,7 @@ impl Default for AdapterOptions {
     }
 }
 
-/// Where the adapter learns that the user is Speaking.
+/// The sources from which the adapter learns that the user is Speaking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SpeakingSources {
     /// The client's own lines (`DispGetLine(i).DispState`): calls in this SwyxIt!.
@@ -73,7 +73,7 @@ pub struct SpeakingSources {
     pub server_presence: bool,
 }
 
-/// Who the attached SwyxIt! user is.
+/// The attached SwyxIt! user.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SwyxIdentity {
     /// The user's e-mail address, compared with the Teams UPN; `None` when the client version
@@ -87,7 +87,7 @@ pub struct SwyxIdentity {
     pub speaking_sources: SpeakingSources,
 }
 
-/// What the adapter reports to the driver.
+/// A report from the adapter to the driver.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SwyxEvent {
     /// The client became usable; `first_of_run` is true only for the first time in this run.
@@ -105,7 +105,7 @@ pub enum SwyxEvent {
     Unavailable(SwyxUnavailable),
 }
 
-/// Why a write failed.
+/// The reason a write failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SwyxError {
     /// The client is not attached and usable now; the write was not attempted.
@@ -275,7 +275,7 @@ impl Task {
         }
     }
 
-    /// Waits one retry interval while answering commands; false on shutdown.
+    /// Waits one retry interval while replying to commands; returns false on shutdown.
     async fn wait_for_retry(&mut self) -> bool {
         let deadline = self.clock.now() + self.options.retry_interval;
         loop {
@@ -584,7 +584,7 @@ fn classify(notification: Notification, wanted: &mut Wanted) {
     }
 }
 
-/// What an attach failure means for the user.
+/// Maps an attach failure to the unavailability shown to the user.
 fn unavailable_for(error: &AutomationError) -> SwyxUnavailable {
     match error {
         AutomationError::NotRunning | AutomationError::ServerGone => SwyxUnavailable::NotRunning,

@@ -82,7 +82,7 @@ pub enum CallAction {
     End,
 }
 
-/// How a flag property of the configuration object is typed.
+/// The automation type of a flag property of the configuration object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FlagType {
     /// `VT_I4` with 0 and 1.
@@ -102,7 +102,7 @@ pub enum EmailMember {
     Missing,
 }
 
-/// Which members exist and how they are typed: the differences between client versions.
+/// The set of members and their types: the differences between client versions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Members {
     /// The type of `Away`.
@@ -136,7 +136,7 @@ impl Default for Members {
     }
 }
 
-/// Who made a write.
+/// The writer of a recorded write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteOrigin {
     /// Through the automation traits: the app.
@@ -438,7 +438,7 @@ impl State {
 }
 
 impl Simulator {
-    /// A running, logged-on client with two idle lines, Available, on `clock`.
+    /// Creates a running, logged-on client with two idle lines, Available, on `clock`.
     pub fn new(clock: SharedClock) -> (Simulator, SimulatorControl) {
         let (hung, _) = watch::channel(false);
         let shared = Arc::new(Shared {
@@ -569,14 +569,14 @@ impl SimulatorControl {
         change(&mut state, &self.shared.clock)
     }
 
-    /// A connector to this client, for attaching more than once.
+    /// Returns a connector to this client, for attaching more than once.
     pub fn connector(&self) -> Simulator {
         Simulator {
             shared: self.shared.clone(),
         }
     }
 
-    /// The user sets the status by hand in SwyxIt!.
+    /// Sets the status as the user does by hand in SwyxIt!.
     ///
     /// Choosing a status is user activity, so it also ends a detected away state.
     pub fn set_status(&self, status: SwyxSettable) {
@@ -592,7 +592,7 @@ impl SimulatorControl {
         });
     }
 
-    /// The user edits the status text.
+    /// Sets the status text as the user does by hand.
     pub fn set_away_text(&self, text: &str) {
         self.with_state(|state, clock| {
             state.away_text = text.to_owned();
@@ -628,7 +628,7 @@ impl SimulatorControl {
         });
     }
 
-    /// The user answers SwyxIt!'s question after logon; `back_to_available` clears the Away.
+    /// Answers SwyxIt!'s question after logon as the user; `back_to_available` clears the Away.
     pub fn answer_away_prompt(&self, back_to_available: bool) {
         self.with_state(|state, clock| {
             if !state.away_prompt_pending {
@@ -645,7 +645,7 @@ impl SimulatorControl {
         });
     }
 
-    /// A step of the call on `line` (1-based, as the scenario files count lines).
+    /// Runs a step of the call on `line` (1-based, as the scenario files count lines).
     pub fn call(&self, line: usize, action: CallAction) {
         let index = line.saturating_sub(1);
         self.with_state(|state, clock| {
@@ -670,7 +670,7 @@ impl SimulatorControl {
         self.with_state(|state, clock| state.set_line(clock, index, line_state));
     }
 
-    /// The number of lines changes (`NumberOfLinesChanged`); new lines are idle.
+    /// Changes the number of lines (`NumberOfLinesChanged`); new lines are idle.
     pub fn set_number_of_lines(&self, count: usize) {
         self.with_state(|state, clock| {
             let before = state.presence_key();
@@ -680,8 +680,8 @@ impl SimulatorControl {
         });
     }
 
-    /// A call on another device of the user (a desk phone): the server reports Speaking while
-    /// the local lines stay idle.
+    /// Starts or ends a call on another device of the user (a desk phone). The server reports
+    /// Speaking while the local lines stay idle.
     pub fn set_other_device_call(&self, in_call: bool) {
         self.with_state(|state, clock| {
             let before = state.presence_key();
@@ -690,7 +690,7 @@ impl SimulatorControl {
         });
     }
 
-    /// The user logs SwyxIt! off; the process keeps running.
+    /// Logs SwyxIt! off as the user does; the process keeps running.
     pub fn logoff(&self) {
         self.with_state(|state, clock| {
             if !state.logged_in {
@@ -707,7 +707,7 @@ impl SimulatorControl {
         });
     }
 
-    /// The user logs SwyxIt! on again; a manual Away raises SwyxIt!'s question.
+    /// Logs SwyxIt! on again; a manual Away raises SwyxIt!'s question.
     pub fn logon(&self) {
         self.with_state(|state, clock| {
             if state.logged_in {
@@ -721,7 +721,7 @@ impl SimulatorControl {
         });
     }
 
-    /// SwyxIt! quits: it asks its users to let go (message 11), then every object is dead and
+    /// Quits SwyxIt!. It sends the shut-down request (message 11), then every object is dead and
     /// attaching fails until [`SimulatorControl::restart`].
     pub fn quit(&self) {
         self.with_state(|state, clock| state.quit(clock));
@@ -739,7 +739,7 @@ impl SimulatorControl {
         });
     }
 
-    /// The server becomes unreachable (message 5).
+    /// Takes the server down (message 5).
     pub fn server_down(&self) {
         self.with_state(|state, clock| {
             if state.server_up {
@@ -749,7 +749,7 @@ impl SimulatorControl {
         });
     }
 
-    /// The server is back (message 6).
+    /// Brings the server back (message 6).
     pub fn server_up(&self) {
         self.with_state(|state, clock| {
             if !state.server_up {
@@ -789,7 +789,7 @@ impl SimulatorControl {
         self.with_state(|state, clock| state.notify(clock, message, param));
     }
 
-    /// What SwyxIt! shows of the user now.
+    /// Returns what SwyxIt! shows of the user now.
     pub fn status(&self) -> SimulatorStatus {
         self.with_state(|state, _| SimulatorStatus {
             status: state.effective_status(),
@@ -804,7 +804,7 @@ impl SimulatorControl {
         })
     }
 
-    /// The line states, line 1 first.
+    /// Returns the line states, line 1 first.
     pub fn lines(&self) -> Vec<i32> {
         self.with_state(|state, _| state.lines.clone())
     }
