@@ -359,6 +359,8 @@ impl Link {
             }
         }
 
+        // NOTE: during a call the server reports Calling, which hides a detected Away; only the
+        // manual flags show the status then.
         let server_away = server_state == Some(SERVER_STATE_AWAY);
         let status = if flags.dnd {
             SwyxSettable::DoNotDisturb
