@@ -273,8 +273,8 @@ impl Apartment for ComApartment {
         let dispid = self.dispid(call.object, &object, member)?;
         let layout = shape::layout(call);
 
-        // Out arguments live in cells, one per out argument in argument order, that
-        // `DISPPARAMS` points at; the vector is filled before any pointer into it is taken.
+        // Each out argument lives in a cell that `DISPPARAMS` points at. The cells are all
+        // created before any pointer into their vector is taken, so the vector never moves.
         let mut cells = Variants(Vec::with_capacity(call.args.len()));
         let mut cell_of = vec![usize::MAX; call.args.len()];
         for (index, arg) in call.args.iter().enumerate() {
@@ -317,8 +317,8 @@ impl Apartment for ComApartment {
         let mut result = Variants(vec![VARIANT::default()]);
         let mut exception = EXCEPINFO::default();
         let flags = DISPATCH_FLAGS(shape::dispatch_flags(call.kind));
-        // SAFETY: `params` points at live VARIANTs (`slots`, and the `cells` its by-reference
-        // entries point at) that outlive the call; the other pointers are valid out pointers.
+        // SAFETY: `params` points at VARIANTs (`slots`, and the `cells` that its by-reference
+        // entries point at) that outlive the call. The other pointers are valid out pointers.
         let invoked = unsafe {
             object.Invoke(
                 dispid,
@@ -490,5 +490,220 @@ impl IClientLineMgrEventsPub_Impl for EventSink_Impl {
     unsafe fn pub_on_line_mgr_notification(&self, message: i32, param: i32) -> HRESULT {
         self.send(message, param);
         HRESULT(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use windows::Win32::Foundation::DISP_E_EXCEPTION;
+
+    use super::*;
+
+    /// An in-process automation object that records how it was invoked.
+    #[implement(IDispatch)]
+    struct Recorder {
+        value: Mutex<i32>,
+        invocations: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl IDispatch_Impl for Recorder_Impl {
+        fn GetTypeInfoCount(&self) -> windows_core::Result<u32> {
+            Ok(0)
+        }
+
+        fn GetTypeInfo(&self, _index: u32, _lcid: u32) -> windows_core::Result<ITypeInfo> {
+            Err(E_NOTIMPL.into())
+        }
+
+        fn GetIDsOfNames(
+            &self,
+            _riid: *const GUID,
+            names: *const PCWSTR,
+            _count: u32,
+            _lcid: u32,
+            dispids: *mut i32,
+        ) -> windows_core::Result<()> {
+            // SAFETY: COM passes one valid name and one writable DISPID.
+            let name = unsafe { (*names).to_string() }.unwrap_or_default();
+            let id = match name.as_str() {
+                "Value" => 1,
+                "Outs" => 2,
+                "Fail" => 3,
+                _ => return Err(DISP_E_UNKNOWNNAME.into()),
+            };
+            // SAFETY: as above.
+            unsafe { *dispids = id };
+            Ok(())
+        }
+
+        fn Invoke(
+            &self,
+            dispid: i32,
+            _riid: *const GUID,
+            _lcid: u32,
+            flags: DISPATCH_FLAGS,
+            params: *const DISPPARAMS,
+            result: *mut VARIANT,
+            exception: *mut EXCEPINFO,
+            _arg_error: *mut u32,
+        ) -> windows_core::Result<()> {
+            // SAFETY: COM passes valid parameters for the duration of the call.
+            let params = unsafe { &*params };
+            // SAFETY: `rgvarg` holds `cArgs` VARIANTs.
+            let args = unsafe { std::slice::from_raw_parts(params.rgvarg, params.cArgs as usize) };
+            let vts: Vec<String> = args
+                .iter()
+                .map(|arg| format!("{:#x}", fields(arg).vt.0))
+                .collect();
+            let named = if params.cNamedArgs == 1 {
+                // SAFETY: one named DISPID is present.
+                unsafe { *params.rgdispidNamedArgs }
+            } else {
+                0
+            };
+            self.invocations.lock().unwrap().push(format!(
+                "{dispid} flags {} args [{}] named {named}",
+                flags.0,
+                vts.join(" ")
+            ));
+
+            // SAFETY: `result` is null or a writable VARIANT.
+            let result = unsafe { result.as_mut() };
+            match dispid {
+                1 if flags.0 == shape::DISPATCH_PROPERTYPUT => {
+                    // SAFETY: the put's value is a VT_I4 in this test.
+                    *self.value.lock().unwrap() = unsafe { fields(&args[0]).Anonymous.lVal };
+                }
+                1 => {
+                    if let Some(result) = result {
+                        let tagged = fields_mut(result);
+                        tagged.vt = VT_I4;
+                        tagged.Anonymous.lVal = *self.value.lock().unwrap();
+                    }
+                }
+                2 => {
+                    // Outs(long* number, BSTR* text, VARIANT* any): arguments arrive last first.
+                    // SAFETY: each by-reference argument points at a live cell of its type.
+                    unsafe {
+                        *fields(&args[2]).Anonymous.plVal = 41;
+                        *fields(&args[1]).Anonymous.pbstrVal = BSTR::from("Büro ☎");
+                        let any = &mut *fields(&args[0]).Anonymous.pvarVal;
+                        fields_mut(any).vt = VARENUM(shape::VT_BOOL);
+                        fields_mut(any).Anonymous.boolVal = VARIANT_TRUE;
+                    }
+                    if let Some(result) = result {
+                        let child: IDispatch = Recorder {
+                            value: Mutex::new(7),
+                            invocations: self.invocations.clone(),
+                        }
+                        .into();
+                        let tagged = fields_mut(result);
+                        tagged.vt = VARENUM(shape::VT_DISPATCH);
+                        tagged.Anonymous.pdispVal = ManuallyDrop::new(Some(child));
+                    }
+                }
+                _ => {
+                    // SAFETY: `exception` is a writable record when the caller passed one.
+                    if let Some(exception) = unsafe { exception.as_mut() } {
+                        exception.scode = 0x8007_06BA_u32 as i32;
+                        exception.bstrDescription = ManuallyDrop::new(BSTR::from("server gone"));
+                    }
+                    return Err(DISP_E_EXCEPTION.into());
+                }
+            }
+            Ok(())
+        }
+    }
+
+    fn apartment() -> (ComApartment, Arc<Mutex<Vec<String>>>) {
+        let com = ComThread::enter().unwrap();
+        let invocations = Arc::new(Mutex::new(Vec::new()));
+        let root: IDispatch = Recorder {
+            value: Mutex::new(0),
+            invocations: invocations.clone(),
+        }
+        .into();
+        let apartment = ComApartment {
+            objects: HashMap::from([(ROOT, root)]),
+            next_handle: ROOT + 1,
+            dispids: HashMap::new(),
+            subscription: None,
+            _com: com,
+        };
+        (apartment, invocations)
+    }
+
+    #[test]
+    fn put_and_get_use_dispatch_flags() {
+        let (mut apartment, invocations) = apartment();
+        let root = ObjectRef(ROOT);
+        apartment
+            .call(&Call::put(root, "Value", Variant::I4(5)))
+            .unwrap();
+        let read = apartment.call(&Call::get(root, "Value")).unwrap();
+        assert_eq!(read.value, Variant::I4(5));
+        assert_eq!(
+            *invocations.lock().unwrap(),
+            ["1 flags 4 args [0x3] named -3", "1 flags 2 args [] named 0"]
+        );
+    }
+
+    #[test]
+    fn out_arguments_come_back_in_order() {
+        let (mut apartment, invocations) = apartment();
+        let outs = vec![
+            Arg::Out(Variant::I4(0)),
+            Arg::Out(Variant::Str(String::new())),
+            Arg::Out(Variant::Empty),
+        ];
+        let reply = apartment
+            .call(&Call::method(ObjectRef(ROOT), "Outs", outs))
+            .unwrap();
+        assert_eq!(
+            reply.by_ref,
+            [
+                Variant::I4(41),
+                Variant::Str("Büro ☎".into()),
+                Variant::Bool(true)
+            ]
+        );
+        assert_eq!(
+            invocations.lock().unwrap()[0],
+            "2 flags 3 args [0x400c 0x4008 0x4003] named 0"
+        );
+
+        let Variant::Dispatch(child) = reply.value else {
+            panic!("expected an object, got {:?}", reply.value)
+        };
+        let read = apartment.call(&Call::get(child, "Value")).unwrap();
+        assert_eq!(read.value, Variant::I4(7));
+        apartment.release(child);
+        let released = apartment.call(&Call::get(child, "Value"));
+        assert!(
+            matches!(
+                released,
+                Err(AutomationError::Failed {
+                    hresult: 0x8007_0006,
+                    ..
+                })
+            ),
+            "{released:?}"
+        );
+    }
+
+    #[test]
+    fn failures_map_through_hresults() {
+        let (mut apartment, _invocations) = apartment();
+        let root = ObjectRef(ROOT);
+        assert_eq!(
+            apartment.call(&Call::method(root, "Fail", Vec::new())),
+            Err(AutomationError::ServerGone)
+        );
+        assert_eq!(
+            apartment.call(&Call::get(root, "Missing")),
+            Err(AutomationError::UnknownName {
+                member: "Missing".into()
+            })
+        );
     }
 }
