@@ -262,6 +262,28 @@ mod tests {
     }
 
     #[test]
+    fn only_graph_endpoints_count_against_budget() {
+        let graph: Vec<Endpoint> = Endpoint::ALL.into_iter().filter(|e| e.is_graph()).collect();
+        assert!(graph.contains(&Endpoint::Presence));
+        assert!(graph.contains(&Endpoint::SetPresence));
+        assert!(graph.contains(&Endpoint::Me));
+        for entra in [
+            Endpoint::Token,
+            Endpoint::Authorize,
+            Endpoint::DeviceCode,
+            Endpoint::Any,
+        ] {
+            assert!(!entra.is_graph(), "{entra}");
+        }
+    }
+
+    #[test]
+    fn endpoint_displays_its_name() {
+        assert_eq!(Endpoint::SetPresence.to_string(), "setPresence");
+        assert_eq!(Endpoint::DeviceCode.to_string(), "devicecode");
+    }
+
+    #[test]
     fn faults_apply_in_order_and_count_down() {
         let mut queue = FaultQueue::default();
         queue.push(Fault::new(Endpoint::Presence, FaultKind::Reset, 2));
@@ -314,6 +336,11 @@ mod tests {
             assert_eq!(bucket.try_take(start), Ok(()));
         }
         assert_eq!(bucket.try_take(start), Err(Duration::from_secs(10)));
+        // Half a token has come back after 5 s, so the wait is the other half.
+        assert_eq!(
+            bucket.try_take(start + Duration::from_secs(5)),
+            Err(Duration::from_secs(5))
+        );
         assert!(bucket.try_take(start + Duration::from_secs(9)).is_err());
         assert_eq!(bucket.try_take(start + Duration::from_secs(10)), Ok(()));
         assert!(bucket.try_take(start + Duration::from_secs(10)).is_err());

@@ -768,6 +768,16 @@ mod tests {
     }
 
     #[test]
+    fn session_duration_bounds() {
+        // setPresence documents PT5M to PT4H, with PT5M when the request leaves it out.
+        assert_eq!(MIN_SESSION_DURATION, 5 * MINUTE);
+        assert_eq!(MAX_SESSION_DURATION, 240 * MINUTE);
+        assert_eq!(DEFAULT_SESSION_DURATION, 5 * MINUTE);
+        assert_eq!(INACTIVE_AFTER, 5 * MINUTE);
+        assert_eq!(AWAY_AFTER, 10 * MINUTE);
+    }
+
+    #[test]
     fn preferred_default_durations() {
         assert_eq!(default_preferred_duration("Busy"), 24 * 60 * MINUTE);
         assert_eq!(default_preferred_duration("DoNotDisturb"), 24 * 60 * MINUTE);
