@@ -1213,6 +1213,17 @@ fn failed_swyx_write_is_retried() {
     w.go(6_000);
     assert_eq!(attempts(&w), 2, "one retry after 3 s");
     assert_eq!((w.swyx_status, w.swyx_writes), (Away, 1));
+    // The latency counts from the first poll that showed Busy, retries included.
+    let last = w
+        .engine
+        .view()
+        .last_teams_to_swyx
+        .expect("a Teams to Swyx sync");
+    assert!(
+        last.latency >= Duration::from_secs(3),
+        "latency {:?}",
+        last.latency
+    );
     assert_eq!(w.engine.view().health_swyx, Health::Ok);
 }
 
@@ -1263,4 +1274,155 @@ fn busy_after_the_call_ends_the_hold_at_once() {
     w.swyx_call(false);
     w.go(3_500);
     assert_eq!((w.swyx_status, w.swyx_writes), (Away, 1));
+}
+
+#[test]
+fn sync_off_stops_both_directions() {
+    let mut w = World::new("Available/Available", Available);
+    w.go(0);
+    w.swyx_call(true);
+    w.go(1_000);
+    assert!(w.app_session());
+    w.feed(Input::SetSync(false));
+    w.go(2_000);
+    assert!(
+        !w.app_session(),
+        "switching sync off clears the own session"
+    );
+    let history = w.engine.view().history;
+    assert_eq!(
+        history.last().map(|e| e.from.as_str()),
+        Some("Sync switched off")
+    );
+    let polls = w.polls;
+    w.set_teams("DoNotDisturb/DoNotDisturb");
+    w.go(30_000);
+    assert_eq!(w.polls, polls, "no polling while sync is off");
+    assert_eq!((w.swyx_writes, sets(&w)), (0, 1));
+    assert!(!w.engine.view().sync_enabled);
+
+    w.feed(Input::SetSync(true));
+    w.go(31_000);
+    assert!(w.app_session(), "the call goes on: set again");
+    w.swyx_call(false);
+    w.go(34_000);
+    assert_eq!(
+        (w.swyx_status, w.swyx_writes),
+        (DoNotDisturb, 1),
+        "reconciled"
+    );
+}
+
+#[test]
+fn sign_out_after_expiry_sends_no_clear() {
+    let mut w = World::new("Available/Available", Available);
+    w.go(0);
+    w.swyx_call(true);
+    w.go(1_000);
+    w.refresh_revoked = true;
+    w.go(5_000);
+    assert_eq!(w.engine.view().health_teams, Health::SignedOut);
+    w.feed(Input::SignedOut);
+    w.go(10_000);
+    assert_eq!(clears(&w), 0, "no token left to clear with");
+}
+
+#[test]
+fn direction_off_names_the_clear_source() {
+    let mut w = World::new("Available/Available", Available);
+    w.go(0);
+    w.swyx_call(true);
+    w.go(1_000);
+    w.feed(Input::SetDirection {
+        direction: Direction::SwyxToTeams,
+        enabled: false,
+    });
+    w.go(2_000);
+    let history = w.engine.view().history;
+    assert_eq!(
+        history.last().map(|e| e.from.as_str()),
+        Some("Sync switched off")
+    );
+    // Switching it on again is no new clear source: the call end names itself.
+    w.feed(Input::SetDirection {
+        direction: Direction::SwyxToTeams,
+        enabled: true,
+    });
+    w.go(3_000);
+    w.swyx_call(false);
+    w.go(4_000);
+    let history = w.engine.view().history;
+    assert_eq!(
+        history.last().map(|e| e.from.as_str()),
+        Some("Speaking ended")
+    );
+}
+
+#[test]
+fn lost_requests_are_given_up() {
+    let mut engine = Engine::new(Settings::default());
+    let t = Instant::from_millis;
+    engine.handle(
+        t(0),
+        Input::Started {
+            stale_session_marker: false,
+        },
+    );
+    let first = engine.handle(t(0), Input::SignedIn);
+    assert!(first.contains(&Action::PollTeams));
+    // The driver waits its start delay, sends the poll, and then never reports it.
+    engine.handle(t(10_000), Input::TeamsPollSent);
+    let before = engine.handle(t(39_000), Input::Tick);
+    assert!(
+        !before.contains(&Action::PollTeams),
+        "counted from the send, not the request"
+    );
+    engine.handle(t(40_000), Input::Tick);
+    assert!(matches!(
+        engine.view().health_teams,
+        Health::Degraded { .. }
+    ));
+    let retry = engine.handle(t(42_000), Input::Tick);
+    assert!(
+        retry.contains(&Action::PollTeams),
+        "a new poll after the backoff"
+    );
+
+    // A set that is never answered may have reached Graph: it is tried again.
+    let observation = SwyxObservation {
+        status: Available,
+        speaking: true,
+        caused_by_us: false,
+    };
+    let attach = Input::SwyxAttached {
+        first_of_run: true,
+        observation,
+    };
+    let set = engine.handle(t(50_000), attach);
+    assert!(set.contains(&Action::WriteGraph(GraphWrite::SetInACall)));
+    let waiting = engine.handle(t(79_000), Input::Tick);
+    assert!(!waiting.contains(&Action::WriteGraph(GraphWrite::SetInACall)));
+    let again = engine.handle(t(80_000), Input::Tick);
+    assert!(again.contains(&Action::WriteGraph(GraphWrite::SetInACall)));
+}
+
+#[test]
+fn distinct_unknown_activities_are_each_reported() {
+    let mut w = World::new("Available/Available", Available);
+    let body = |activity: &str| TeamsPresence {
+        availability: "Busy".into(),
+        activity: activity.into(),
+        ..TeamsPresence::default()
+    };
+    w.fault(Endpoint::Presence, Fault::Body(body("InAHuddle")), 1);
+    w.go(3_000);
+    w.fault(Endpoint::Presence, Fault::Body(body("OnABreak")), 1);
+    w.go(6_000);
+    let values: Vec<String> = w
+        .engine
+        .take_unknown_values()
+        .into_iter()
+        .map(|u| u.value)
+        .collect();
+    assert_eq!(values, ["InAHuddle", "OnABreak"]);
 }
