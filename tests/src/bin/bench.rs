@@ -16,7 +16,7 @@ use bridge::launch::{demo_twin_config, twin_graph_config};
 use bridge::marker::SessionMarker;
 use bridge::teams::GraphTeams;
 use bridge::{Core, CoreParts, Notifier};
-use clock::{Clock, ManualClock, SharedClock, SystemClock};
+use clock::{ManualClock, SharedClock, SystemClock};
 use engine::{NotificationKind, Settings, SwyxSettable};
 use graph::{Authenticator, MemorySecretStore, MemoryStoreRule};
 use graph_twin::Twin;
