@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # Type-checks the Windows build (the cfg(windows) code and the `windows` crate) on Debian 12,
 # without a rustup Windows target: Debian's rustc-web builds the Windows std from source
-# (-Zbuild-std, allowed on a stable compiler by RUSTC_BOOTSTRAP=1). Nothing is linked or run.
+# (-Zbuild-std, allowed on a stable compiler by RUSTC_BOOTSTRAP=1). By default nothing is
+# linked or run.
 #
 # Usage: scripts/wincheck.sh [-p CRATE]...
 #   Always checks `-p swyx-com --all-targets`; extra arguments are passed to `cargo check`,
 #   e.g. `-p presence-bridge`. WINCHECK_TARGET_DIR sets the target directory (default
 #   target/wincheck). Installs what it needs with apt-get, so it must run as root on a fresh
 #   machine. Exits non-zero on a type error.
+#   WINCHECK_TARGET sets the Windows target (default x86_64-pc-windows-msvc). Crates whose
+#   build scripts compile C for the target (ring, under reqwest's rustls) need MSVC's own
+#   tools for the msvc target, so check such crates with x86_64-pc-windows-gnu, which uses
+#   mingw-w64's gcc and windres instead.
+#   WINCHECK_WINE=1 also builds the swyx-com tests for x86_64-win7-windows-gnu (the win7
+#   target's std does not need bcryptprimitives.dll, which Wine 8 lacks) and runs them under
+#   Wine, which exercises the VARIANT and IDispatch code in-process. That adds mingw-w64 and
+#   wine64 (about 1.2 GB) and a Wine prefix under the target directory.
 set -euo pipefail
 
 started=$(date +%s)
@@ -24,6 +33,13 @@ fi
 if ! command -v llvm-rc >/dev/null; then
     missing+=(llvm)
 fi
+target="${WINCHECK_TARGET:-x86_64-pc-windows-msvc}"
+if [ "$target" != "${target%-gnu}" ] || [ "${WINCHECK_WINE:-0}" = 1 ]; then
+    command -v x86_64-w64-mingw32-gcc >/dev/null || missing+=(gcc-mingw-w64-x86-64)
+fi
+if [ "${WINCHECK_WINE:-0}" = 1 ] && ! [ -x /usr/lib/wine/wine64 ]; then
+    missing+=(wine64)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
     echo "wincheck: installing ${missing[*]}"
     apt-get update -qq
@@ -31,19 +47,42 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 installed=$(date +%s)
 
-# Debian's compiler and cargo live in /usr/bin; rustup's proxies stay first on PATH and stay
+# Debian's compiler and cargo live in /usr/bin. Rustup's proxies stay first on PATH and stay
 # the default for every other build, so both are named explicitly.
 export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
 export RUSTC_BOOTSTRAP=1
 export CARGO_PROFILE_DEV_DEBUG=0
 test "$(/usr/bin/rustc --print sysroot)" = /usr
 
+target_dir="${WINCHECK_TARGET_DIR:-target/wincheck}"
 status=0
-/usr/bin/cargo check --target x86_64-pc-windows-msvc -Zbuild-std=std,panic_abort \
-    --target-dir "${WINCHECK_TARGET_DIR:-target/wincheck}" \
+/usr/bin/cargo check --target "$target" -Zbuild-std=std,panic_abort --target-dir "$target_dir" \
     -p swyx-com --all-targets "$@" || status=$?
 
+if [ "$status" = 0 ] && [ "${WINCHECK_WINE:-0}" = 1 ]; then
+    # -Zub-checks=no: Wine's marshalling proxies hand QueryInterface unaligned IID pointers,
+    # which debug builds would otherwise abort on.
+    tests=$(CARGO_TARGET_X86_64_WIN7_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc RUSTFLAGS=-Zub-checks=no \
+        /usr/bin/cargo test --no-run --message-format=json --target x86_64-win7-windows-gnu \
+        -Zbuild-std --target-dir "$target_dir/wine" -p swyx-com --lib \
+        | grep -o '"executable":"[^"]*"' | cut -d'"' -f4) || status=$?
+    case "$target_dir" in
+        /*) export WINEPREFIX="$target_dir/wine/prefix" ;;
+        *) export WINEPREFIX="$PWD/$target_dir/wine/prefix" ;;
+    esac
+    export WINEDEBUG=-all
+    if [ "$status" = 0 ] && ! [ -d "$WINEPREFIX" ]; then
+        # The session that creates a prefix does not start RpcSs reliably; wait for it to end.
+        env -u DISPLAY timeout 120 /usr/lib/wine/wine64 wineboot --init >/dev/null 2>&1 || status=$?
+        timeout 60 /usr/lib/wine/wineserver -w || status=$?
+    fi
+    for test in $tests; do
+        env -u DISPLAY timeout 300 /usr/lib/wine/wine64 "$test" || status=$?
+    done
+    /usr/lib/wine/wineserver -k 2>/dev/null || true
+fi
+
 finished=$(date +%s)
-echo "wincheck: $(/usr/bin/rustc --version); install $((installed - started)) s," \
+echo "wincheck: $target, $(/usr/bin/rustc --version); install $((installed - started)) s," \
     "check $((finished - installed)) s, total $((finished - started)) s, exit $status"
 exit "$status"
