@@ -35,12 +35,20 @@ use crate::server;
 
 /// Enters an STA on the calling thread and attaches to the running server.
 pub(super) fn open(progid: &str) -> Result<Opened<ComApartment>, AutomationError> {
+    open_with(|| attach(progid))
+}
+
+/// Enters an STA on the calling thread and takes the root object from `root`, which runs
+/// inside that apartment.
+pub(super) fn open_with(
+    root: impl FnOnce() -> Result<IDispatch, AutomationError>,
+) -> Result<Opened<ComApartment>, AutomationError> {
     let com = ComThread::enter()?;
     let mut message = MSG::default();
     // SAFETY: `message` is a valid out pointer; this only makes sure the thread has a message
     // queue before anyone posts a wake-up to it, and removes nothing.
     let _ = unsafe { PeekMessageW(&mut message, None, 0, 0, PM_NOREMOVE) };
-    let root = attach(progid)?;
+    let root = root()?;
 
     // SAFETY: no preconditions.
     let thread = unsafe { GetCurrentThreadId() };

@@ -691,6 +691,90 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn connection_wakes_the_message_loop() {
+        let invocations = Arc::new(Mutex::new(Vec::new()));
+        let for_open = invocations.clone();
+        let open = Arc::new(move || {
+            let for_root = for_open.clone();
+            attach::open_with(move || {
+                let recorder = Recorder {
+                    value: Mutex::new(0),
+                    invocations: for_root,
+                };
+                Ok(recorder.into())
+            })
+        });
+        let clock: SharedClock = Arc::new(clock::SystemClock::new());
+        let connector = ThreadConnector::new(open, clock, Duration::from_secs(10));
+        let connection = connector.connect().await.unwrap();
+        let root = connection.root();
+        for value in 1..=3 {
+            connection
+                .put(root, "Value", Variant::I4(value))
+                .await
+                .unwrap();
+            assert_eq!(connection.get(root, "Value").await, Ok(Variant::I4(value)));
+        }
+        assert_eq!(invocations.lock().unwrap().len(), 6);
+    }
+
+    #[test]
+    fn sink_queues_notifications() {
+        let _com = ComThread::enter().unwrap();
+        let (events, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+        let sink: IClientLineMgrEventsPub = EventSink {
+            events: Mutex::new(Some(events)),
+        }
+        .into();
+        let dispatch: IDispatch = sink.cast().unwrap();
+
+        // Through Invoke, last argument first, with the message passed by reference.
+        let mut message = 60;
+        let mut args = Variants(vec![VARIANT::default(), VARIANT::default()]);
+        fields_mut(&mut args.0[0]).vt = VT_I4;
+        fields_mut(&mut args.0[0]).Anonymous.lVal = 7;
+        fields_mut(&mut args.0[1]).vt = VARENUM(shape::VT_BYREF | shape::VT_I4);
+        fields_mut(&mut args.0[1]).Anonymous.plVal = &mut message;
+        let params = DISPPARAMS {
+            rgvarg: args.0.as_mut_ptr(),
+            rgdispidNamedArgs: std::ptr::null_mut(),
+            cArgs: 2,
+            cNamedArgs: 0,
+        };
+        let method = DISPATCH_FLAGS(shape::DISPATCH_METHOD);
+        // SAFETY: `params` points at two initialised VARIANTs that outlive the call.
+        unsafe { dispatch.Invoke(1, &GUID::zeroed(), LCID, method, &params, None, None, None) }
+            .unwrap();
+        // Through the vtable slot of a dual interface.
+        // SAFETY: a plain call on a live interface.
+        unsafe { sink.pub_on_line_mgr_notification(28, 0x0208) }
+            .ok()
+            .unwrap();
+        close_sink(&sink);
+
+        let first = receiver.try_recv().unwrap().0;
+        assert_eq!(
+            first,
+            Notification {
+                message: 60,
+                param: 7
+            }
+        );
+        let second = receiver.try_recv().unwrap().0;
+        assert_eq!(
+            second,
+            Notification {
+                message: 28,
+                param: 0x0208
+            }
+        );
+        assert!(
+            receiver.try_recv().is_err(),
+            "closing the sink closes the channel"
+        );
+    }
+
     #[test]
     fn failures_map_through_hresults() {
         let (mut apartment, _invocations) = apartment();
