@@ -264,6 +264,15 @@ function renderSettings(s) {
   $('start-at-login').checked = settings.start_at_login === true;
 }
 
+function renderDiagnostics(s) {
+  const view = s.snapshot.view;
+  setText($('own-session'), view.own_session ? t('yes') : t('no'));
+  setText($('throttles'), String(view.throttle_count));
+  const counts = s.snapshot.notifications;
+  setText($('notifications'), String(counts.sign_in + counts.swyx_gone + counts.conflict));
+  setText($('log-folder'), s.log_folder);
+}
+
 function renderDemo(s) {
   const demo = s.mode.kind === 'demo';
   show($('demo-panel'), demo);
@@ -300,6 +309,7 @@ function render(s) {
   renderAccounts(s);
   renderHistory(s);
   renderSettings(s);
+  renderDiagnostics(s);
   renderDemo(s);
 }
 

@@ -353,6 +353,7 @@ impl Shell {
             tray_host: self.tray_host,
             language,
             demo_tour_running: self.tour_running.load(Ordering::SeqCst),
+            log_folder: self.paths.log_dir.display().to_string(),
             snapshot,
         }
     }

@@ -116,6 +116,8 @@ impl Harness {
             marker: SessionMarker::new(paths.marker_file()),
             settings,
             sign_in_at_start: false,
+            // Polls start at once, so the tests need not wait up to 10 s.
+            randomize_polls: false,
         };
         let core = tauri::async_runtime::block_on(async { Core::start(parts) });
         let started = Started {

@@ -167,6 +167,8 @@ pub struct UiState {
     /// The resolved language of the window.
     pub language: Language,
     pub demo_tour_running: bool,
+    /// The folder with the log files, for support requests.
+    pub log_folder: String,
 }
 
 /// Converts the snapshot's instants, with `paused_until_fallback` (recorded by the app when
