@@ -82,6 +82,12 @@ fn manual_dnd_outranks_call_session() {
     assert!(w.app_session());
     assert_eq!(sets(&w), 1);
     w.go(1000);
+    assert_eq!(
+        w.engine.view().override_text,
+        None,
+        "no poll sent after the acknowledgement"
+    );
+    w.go(2_500);
     assert_eq!(w.engine.view().override_text, None, "one poll is too early");
     w.go(4500);
     let text = w
@@ -940,6 +946,9 @@ fn sequence_numbers_drop_older_answers() {
         Some("Available"),
         "the sequence restarted"
     );
+    // An equal value is not older.
+    poll(&mut engine, 9000, presence("DoNotDisturb", "B003"));
+    assert_eq!(applied(&engine).as_deref(), Some("DoNotDisturb"));
     // Different lengths, or a missing value, are not compared.
     poll(&mut engine, 10000, presence("Busy", "A9"));
     assert_eq!(applied(&engine).as_deref(), Some("Busy"));
@@ -1425,4 +1434,55 @@ fn distinct_unknown_activities_are_each_reported() {
         .map(|u| u.value)
         .collect();
     assert_eq!(values, ["InAHuddle", "OnABreak"]);
+}
+
+#[test]
+fn override_counts_polls_sent_after_the_acknowledgement() {
+    let mut engine = Engine::new(Settings::default());
+    let t = Instant::from_millis;
+    engine.handle(
+        t(0),
+        Input::Started {
+            stale_session_marker: false,
+        },
+    );
+    engine.handle(t(0), Input::SignedIn);
+    let observation = SwyxObservation {
+        status: DoNotDisturb,
+        speaking: true,
+        caused_by_us: false,
+    };
+    engine.handle(
+        t(0),
+        Input::SwyxAttached {
+            first_of_run: true,
+            observation,
+        },
+    );
+    let dnd = TeamsPresence {
+        availability: "DoNotDisturb".into(),
+        activity: "DoNotDisturb".into(),
+        ..TeamsPresence::default()
+    };
+    let polled = |sent_at: u64| Input::TeamsPolled {
+        sent_at: t(sent_at),
+        presence: dnd.clone(),
+    };
+    let acknowledged = Input::GraphWriteDone {
+        write: GraphWrite::SetInACall,
+        sent_at: t(0),
+        result: GraphWriteResult::Acknowledged,
+    };
+    engine.handle(t(100), acknowledged);
+    // Sent before the acknowledgement, answered after it: not one of the two.
+    engine.handle(t(300), polled(50));
+    engine.handle(t(2_050), polled(2_000));
+    assert_eq!(engine.view().override_text, None);
+    // Sent at the acknowledgement's instant: the second.
+    engine.handle(t(2_200), polled(100));
+    let text = engine
+        .view()
+        .override_text
+        .expect("override after two polls");
+    assert!(text.contains("'Do not disturb'"), "{text}");
 }
