@@ -54,6 +54,39 @@ export RUSTC_BOOTSTRAP=1
 export CARGO_PROFILE_DEV_DEBUG=0
 test "$(/usr/bin/rustc --print sysroot)" = /usr
 
+# Runs the layer across a process boundary: the fake server from examples/ is registered
+# under SwyxIt!'s ProgID in the Wine prefix; attaching must fail without starting it, then
+# succeed while it runs.
+wine_cross_process() {
+    local wine=/usr/lib/wine/wine64 examples clsid='{6F1D2C3B-8A4E-4B7F-9C2D-1E3F5A7B9C0D}'
+    examples=$(CARGO_TARGET_X86_64_WIN7_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc RUSTFLAGS=-Zub-checks=no \
+        /usr/bin/cargo build --examples --message-format=json --target x86_64-win7-windows-gnu \
+        -Zbuild-std --target-dir "$target_dir/wine" -p swyx-com \
+        | grep -o '"executable":"[^"]*fake_server[^"]*"' | cut -d'"' -f4 | xargs dirname) || return 1
+    local server_path
+    server_path="Z:$(echo "$examples/fake_server.exe" | tr / '\\')"
+    timeout 60 "$wine" reg add 'HKCR\CLMgr.ClientLineMgr\CLSID' /ve /d "$clsid" /f >/dev/null || return 1
+    timeout 60 "$wine" reg add "HKCR\\CLSID\\$clsid\\LocalServer32" /ve /d "\"$server_path\" /automation" /f >/dev/null \
+        || return 1
+    rm -f "$examples/fake_server.started"
+    # set -e does not apply inside a function called from a || list, so failures return.
+    env -u DISPLAY timeout 60 "$wine" "$examples/wine_client.exe" absent || return 1
+    if [ -e "$examples/fake_server.started" ]; then
+        echo "wincheck: attaching started the server" >&2
+        return 1
+    fi
+    env -u DISPLAY timeout 120 "$wine" "$examples/fake_server.exe" > "$examples/fake_server.log" 2>&1 &
+    local server=$!
+    for _ in $(seq 1 100); do
+        grep -q registered "$examples/fake_server.log" && break
+        sleep 0.2
+    done
+    local result=0
+    env -u DISPLAY timeout 60 "$wine" "$examples/wine_client.exe" present || result=$?
+    wait "$server" || result=$?
+    return "$result"
+}
+
 target_dir="${WINCHECK_TARGET_DIR:-target/wincheck}"
 status=0
 /usr/bin/cargo check --target "$target" -Zbuild-std=std,panic_abort --target-dir "$target_dir" \
@@ -79,6 +112,9 @@ if [ "$status" = 0 ] && [ "${WINCHECK_WINE:-0}" = 1 ]; then
     for test in $tests; do
         env -u DISPLAY timeout 300 /usr/lib/wine/wine64 "$test" || status=$?
     done
+    if [ "$status" = 0 ]; then
+        wine_cross_process || status=$?
+    fi
     /usr/lib/wine/wineserver -k 2>/dev/null || true
 fi
 

@@ -479,7 +479,7 @@ impl IDispatch_Impl for EventSink_Impl {
         if params.cArgs != 2 || params.rgvarg.is_null() {
             return Err(DISP_E_BADPARAMCOUNT.into());
         }
-        // SAFETY: `rgvarg` holds `cArgs` valid VARIANTs, last argument first.
+        // SAFETY: `rgvarg` contains `cArgs` valid VARIANTs, last argument first.
         let args = unsafe { std::slice::from_raw_parts(params.rgvarg, 2) };
         self.send(to_i32(&args[1])?, to_i32(&args[0])?);
         Ok(())
@@ -549,7 +549,7 @@ mod tests {
         ) -> windows_core::Result<()> {
             // SAFETY: COM passes valid parameters for the duration of the call.
             let params = unsafe { &*params };
-            // SAFETY: `rgvarg` holds `cArgs` VARIANTs.
+            // SAFETY: `rgvarg` contains `cArgs` VARIANTs.
             let args = unsafe { std::slice::from_raw_parts(params.rgvarg, params.cArgs as usize) };
             let vts: Vec<String> = args
                 .iter()
