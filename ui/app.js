@@ -166,7 +166,7 @@ function renderNotices(s) {
     email: s.snapshot.swyx_identity.email ?? t('none'),
     upn: s.snapshot.account?.upn ?? t('none'),
   }));
-  show(mismatch, warnings.has('identity-mismatch'));
+  show(mismatch, s.identity_mismatch);
 
   const reason = s.snapshot.account?.not_persisted_reason;
   setText($('not-persisted'), reason ? t('notPersisted', { reason }) : '');

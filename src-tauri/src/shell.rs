@@ -354,6 +354,7 @@ impl Shell {
             language,
             demo_tour_running: self.tour_running.load(Ordering::SeqCst),
             log_folder: self.paths.log_dir.display().to_string(),
+            identity_mismatch: view::identity_mismatch(&snapshot),
             snapshot,
         }
     }
