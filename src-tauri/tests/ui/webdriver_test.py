@@ -123,6 +123,19 @@ def check_sync_switch(session):
     print("sync switch: off and on again")
 
 
+def check_keyboard(session):
+    """The sync switch works by keyboard: Space toggles the focused switch."""
+    switch = session.find("#sync-switch")
+    space = "\ue00d"
+    session.command("POST", f"/element/{switch}/value", {"text": space})
+    session.wait("sync off by keyboard", lambda: not state(session)["sync"])
+    focused = session.run("return document.activeElement?.id")
+    assert focused == "sync-switch", f"focus is on {focused!r}, expected the sync switch"
+    session.command("POST", f"/element/{switch}/value", {"text": space})
+    session.wait("sync on by keyboard", lambda: state(session)["sync"])
+    print("keyboard: Space toggles the focused sync switch")
+
+
 def select_language(session, language):
     session.click(f"#language option[value='{language}']")
     # A click on an option does not fire `change` reliably through the driver, so the script
@@ -214,6 +227,7 @@ def main():
                 return 1
             return 0
         check_sync_switch(session)
+        check_keyboard(session)
         session.screenshot(os.path.join(options.screenshots, "window-en.png"))
         check_languages(session, options.screenshots)
         check_demo_rows(session)
