@@ -2,10 +2,10 @@
 """Drive the real Presence Bridge window through WebKitWebDriver, with only the standard library.
 
 Run it through `scripts/webdriver.sh <binary>`, which provides the virtual X server, the private
-D-Bus session and the WebKitWebDriver process. The test starts the app in demo mode, reads the
-status pair, flips the sync switch, switches to German and back, sets several Teams statuses and
-a call from the demo panel, checks that the window follows each change, and saves screenshots to
-the folder given with --screenshots.
+D-Bus session and the WebKitWebDriver process. The test starts the app in demo mode and reads
+the status pair. It flips the sync switch by mouse and by keyboard, switches to German and back,
+and sets several Teams statuses and a call from the demo panel. After each step it checks that
+the window follows, and it saves screenshots to the folder given with --screenshots.
 """
 
 import argparse
