@@ -1,6 +1,9 @@
 //! A stand-in for an out-of-process automation server, used to run the COM layer across a
 //! process boundary under Wine: a singleton class factory, as ATL servers have, whose object
-//! answers `Value` (property), `Outs(long*, BSTR*)`, `Pid` and `Quit`.
+//! answers `Value` (property), `Outs(long*, BSTR*)`, `Pid` and `Quit`. It has one connection
+//! point, for any IID, whose sink gets `(message, param)` through `IDispatch::Invoke`, either
+//! during the client's own call (`Notify(message, param)`, a re-entrant event) or 200 ms
+//! later from another thread (`NotifyLater(message, param)`).
 //!
 //! It writes `fake_server.started` next to its executable when it starts, so a test can tell
 //! whether anything launched it.
@@ -27,9 +30,11 @@ mod server {
     use windows::Win32::Foundation::{DISP_E_MEMBERNOTFOUND, DISP_E_UNKNOWNNAME, E_NOTIMPL};
     use windows::Win32::System::Com::{
         CoInitializeEx, CoRegisterClassObject, CoRevokeClassObject, IClassFactory,
-        IClassFactory_Impl, IDispatch, IDispatch_Impl, ITypeInfo, CLSCTX_LOCAL_SERVER,
-        COINIT_MULTITHREADED, DISPATCH_FLAGS, DISPATCH_PROPERTYPUT, DISPPARAMS, EXCEPINFO,
-        REGCLS_MULTIPLEUSE,
+        IClassFactory_Impl, IConnectionPoint, IConnectionPointContainer,
+        IConnectionPointContainer_Impl, IConnectionPoint_Impl, IDispatch, IDispatch_Impl,
+        IEnumConnectionPoints, IEnumConnections, ITypeInfo, CLSCTX_LOCAL_SERVER,
+        COINIT_MULTITHREADED, DISPATCH_FLAGS, DISPATCH_METHOD, DISPATCH_PROPERTYPUT, DISPPARAMS,
+        EXCEPINFO, REGCLS_MULTIPLEUSE,
     };
     use windows::Win32::System::Threading::GetCurrentProcessId;
     use windows::Win32::System::Variant::{VARIANT, VARIANT_0_0, VT_I4};
@@ -38,10 +43,94 @@ mod server {
     /// The fake's class id, registered under the ProgID by the Wine test.
     const CLSID: GUID = GUID::from_u128(0x6f1d2c3b_8a4e_4b7f_9c2d_1e3f5a7b9c0d);
 
-    #[implement(IDispatch)]
+    /// The advised sink, a proxy into the client's apartment.
+    #[derive(Clone)]
+    struct Sink(IDispatch);
+
+    // SAFETY: the sink is a proxy owned by this process's MTA, and every thread that uses it
+    // has entered the MTA.
+    unsafe impl Send for Sink {}
+
+    type SinkSlot = Arc<Mutex<Option<Sink>>>;
+
+    #[implement(IDispatch, IConnectionPointContainer)]
     struct Fake {
         value: Mutex<i32>,
         quit: Arc<AtomicBool>,
+        sink: SinkSlot,
+        point: IConnectionPoint,
+    }
+
+    impl IConnectionPointContainer_Impl for Fake_Impl {
+        fn EnumConnectionPoints(&self) -> windows_core::Result<IEnumConnectionPoints> {
+            Err(E_NOTIMPL.into())
+        }
+
+        fn FindConnectionPoint(
+            &self,
+            _riid: *const GUID,
+        ) -> windows_core::Result<IConnectionPoint> {
+            Ok(self.point.clone())
+        }
+    }
+
+    #[implement(IConnectionPoint)]
+    struct Point {
+        sink: SinkSlot,
+    }
+
+    impl IConnectionPoint_Impl for Point_Impl {
+        fn GetConnectionInterface(&self) -> windows_core::Result<GUID> {
+            Ok(GUID::zeroed())
+        }
+
+        fn GetConnectionPointContainer(&self) -> windows_core::Result<IConnectionPointContainer> {
+            Err(E_NOTIMPL.into())
+        }
+
+        fn Advise(&self, sink: Ref<IUnknown>) -> windows_core::Result<u32> {
+            let sink: IDispatch = sink.ok()?.cast()?;
+            *self.sink.lock().unwrap() = Some(Sink(sink));
+            Ok(1)
+        }
+
+        fn Unadvise(&self, _cookie: u32) -> windows_core::Result<()> {
+            self.sink.lock().unwrap().take();
+            Ok(())
+        }
+
+        fn EnumConnections(&self) -> windows_core::Result<IEnumConnections> {
+            Err(E_NOTIMPL.into())
+        }
+    }
+
+    /// Sends `(message, param)` to the sink as `PubOnLineMgrNotification` would.
+    fn notify(sink: &Sink, message: i32, param: i32) -> windows_core::Result<()> {
+        let mut args = [VARIANT::default(), VARIANT::default()];
+        for (variant, value) in args.iter_mut().zip([param, message]) {
+            let tagged = tagged_mut(variant);
+            tagged.vt = VT_I4;
+            tagged.Anonymous.lVal = value;
+        }
+        let params = DISPPARAMS {
+            rgvarg: args.as_mut_ptr(),
+            rgdispidNamedArgs: std::ptr::null_mut(),
+            cArgs: 2,
+            cNamedArgs: 0,
+        };
+        // SAFETY: `params` points at two initialised VARIANTs that outlive the call.
+        unsafe {
+            sink.0.Invoke(
+                1,
+                &GUID::zeroed(),
+                0,
+                DISPATCH_METHOD,
+                &params,
+                None,
+                None,
+                None,
+            )
+        }
     }
 
     impl IDispatch_Impl for Fake_Impl {
@@ -68,6 +157,8 @@ mod server {
                 "Outs" => 2,
                 "Pid" => 3,
                 "Quit" => 4,
+                "Notify" => 5,
+                "NotifyLater" => 6,
                 _ => return Err(DISP_E_UNKNOWNNAME.into()),
             };
             // SAFETY: as above.
@@ -113,6 +204,34 @@ mod server {
                 3 => (unsafe { GetCurrentProcessId() }) as i32,
                 4 => {
                     self.quit.store(true, Ordering::SeqCst);
+                    return Ok(());
+                }
+                5 | 6 => {
+                    // SAFETY: the client passes (message, param) as VT_I4, last first.
+                    let (message, param) = unsafe {
+                        (
+                            tagged(&args[1]).Anonymous.lVal,
+                            tagged(&args[0]).Anonymous.lVal,
+                        )
+                    };
+                    let sink = self
+                        .sink
+                        .lock()
+                        .unwrap()
+                        .clone()
+                        .ok_or(windows_core::Error::from(E_NOTIMPL))?;
+                    if dispid == 5 {
+                        notify(&sink, message, param)?;
+                    } else {
+                        std::thread::spawn(move || {
+                            // SAFETY: this thread joins the MTA for its lifetime.
+                            let _ = unsafe { CoInitializeEx(None, COINIT_MULTITHREADED) };
+                            std::thread::sleep(Duration::from_millis(200));
+                            if let Err(error) = notify(&sink, message, param) {
+                                println!("fake server: late notification failed: {error}");
+                            }
+                        });
+                    }
                     return Ok(());
                 }
                 _ => return Err(DISP_E_MEMBERNOTFOUND.into()),
@@ -168,9 +287,13 @@ mod server {
             let _ = std::fs::write(exe.with_file_name("fake_server.started"), "started\n");
         }
         let quit = Arc::new(AtomicBool::new(false));
+        let sink = SinkSlot::default();
+        let point: IConnectionPoint = Point { sink: sink.clone() }.into();
         let object: IDispatch = Fake {
             value: Mutex::new(0),
             quit: quit.clone(),
+            sink,
+            point,
         }
         .into();
         let factory: IClassFactory = Factory { object }.into();

@@ -28,7 +28,7 @@ mod client {
     use std::time::Duration;
 
     use clock::{SharedClock, SystemClock};
-    use swyx::automation::{Arg, AutomationError, Variant};
+    use swyx::automation::{Arg, AutomationError, Notification, Variant};
 
     pub async fn run(mode: Option<&str>) -> Result<(), String> {
         let clock: SharedClock = Arc::new(SystemClock::new());
@@ -78,6 +78,38 @@ mod client {
                         member: "Missing".into(),
                     }),
                 )?;
+                let mut notifications = connection
+                    .subscribe()
+                    .map_err(|e| format!("subscribe: {e}"))?;
+                let during_call = vec![Arg::In(Variant::I4(60)), Arg::In(Variant::I4(7))];
+                connection
+                    .invoke(root, "Notify", during_call)
+                    .await
+                    .map_err(|e| format!("Notify: {e}"))?;
+                let later = vec![Arg::In(Variant::I4(61)), Arg::In(Variant::I4(2))];
+                connection
+                    .invoke(root, "NotifyLater", later)
+                    .await
+                    .map_err(|e| format!("NotifyLater: {e}"))?;
+                for expected in [
+                    Notification {
+                        message: 60,
+                        param: 7,
+                    },
+                    Notification {
+                        message: 61,
+                        param: 2,
+                    },
+                ] {
+                    let received =
+                        tokio::time::timeout(Duration::from_secs(5), notifications.recv()).await;
+                    let received = received
+                        .ok()
+                        .flatten()
+                        .map(|(notification, _guard)| notification);
+                    check("notification", &received, &Some(expected))?;
+                }
+                println!("present: events arrive during a call and while idle");
                 let pid = connection
                     .get(root, "Pid")
                     .await
