@@ -25,7 +25,7 @@ pub struct Args {
 }
 
 impl Args {
-    /// The options that shape the core.
+    /// Returns the options that shape the core.
     pub fn options(&self) -> Options {
         Options {
             demo: self.demo || self.demo_tour,

@@ -3,7 +3,7 @@
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 
-/// Why a command from the window or the tray failed.
+/// The failure of a command from the window or the tray.
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
     /// The core has quit (or its task ended); nothing more can be changed.
@@ -32,7 +32,7 @@ pub enum CommandError {
 }
 
 impl CommandError {
-    /// The stable name of the variant, for the page.
+    /// Returns the stable name of the variant, for the page.
     pub fn kind(&self) -> &'static str {
         match self {
             CommandError::Stopped => "stopped",
@@ -46,7 +46,7 @@ impl CommandError {
         }
     }
 
-    /// The message followed by every cause, joined by ": ".
+    /// Returns the message followed by every cause, joined by ": ".
     pub fn detail(&self) -> String {
         let mut detail = self.to_string();
         let mut source = std::error::Error::source(self);

@@ -14,13 +14,13 @@ use crate::i18n::{text, Language, Text};
 pub struct DesktopNotifier;
 
 impl DesktopNotifier {
-    /// A notifier; the language is read when a notification is shown.
+    /// Creates a notifier; it reads the language when it shows a notification.
     pub fn new() -> Self {
         DesktopNotifier
     }
 }
 
-/// The title and body of a notification.
+/// Returns the title and body of a notification.
 pub fn message(language: Language, kind: NotificationKind) -> (&'static str, &'static str) {
     let (title, body) = match kind {
         NotificationKind::SignIn => (Text::NotifySignInTitle, Text::NotifySignInBody),

@@ -92,7 +92,7 @@ impl Shell {
         }
     }
 
-    /// The latest snapshot of the core.
+    /// Returns the latest snapshot of the core.
     pub fn snapshot(&self) -> Snapshot {
         self.snapshots.borrow().clone()
     }
@@ -102,12 +102,12 @@ impl Shell {
         (self.snapshots.clone(), self.local_changes.subscribe())
     }
 
-    /// Whether the core still runs (Quit has not taken it away yet).
+    /// Returns whether the core still runs (Quit has not taken it away yet).
     pub fn is_running(&self) -> bool {
         lock(&self.core).is_some()
     }
 
-    /// The per-user folders.
+    /// Returns the per-user folders.
     pub fn paths(&self) -> &Paths {
         &self.paths
     }
@@ -300,7 +300,7 @@ impl Shell {
         config::save(path, &file).map_err(CommandError::Config)
     }
 
-    /// The demo controls, or `NotDemo`.
+    /// Returns the demo controls, or `NotDemo` outside demo mode.
     pub fn demo(&self) -> Result<&DemoControl, CommandError> {
         self.demo.as_ref().ok_or(CommandError::NotDemo)
     }
@@ -389,7 +389,7 @@ impl Shell {
     }
 }
 
-/// How long a pause of `length` lasts when it starts at `now`.
+/// Computes how long a pause of `length` lasts when it starts at `now`.
 pub fn pause_duration(length: PauseLength, now: DateTime<Local>) -> Result<Duration, CommandError> {
     match length {
         PauseLength::Minutes(minutes) if (1..=MAX_PAUSE_MINUTES).contains(&minutes) => {

@@ -35,7 +35,7 @@ pub enum Badge {
     Action,
 }
 
-/// The tray tone for the Teams availability in `view`.
+/// Picks the tray tone for the Teams availability in `view`.
 ///
 /// Graph values are compared case-insensitively; an unknown availability shows as offline.
 pub fn tone(view: &View) -> Tone {
@@ -51,7 +51,7 @@ pub fn tone(view: &View) -> Tone {
     }
 }
 
-/// The tray badge: an action beats a pause, because it needs the user.
+/// Picks the tray badge; an action beats a pause, because it needs the user.
 pub fn badge(view: &View) -> Badge {
     let needs_action =
         |health: &Health| matches!(health, Health::SignedOut | Health::Unavailable { .. });
@@ -76,7 +76,7 @@ pub fn tooltip(view: &View, language: Language) -> String {
     format!("Teams: {teams} · Swyx: {swyx}")
 }
 
-/// The PNG of the tray icon for a tone and badge, from `icons/`.
+/// Returns the PNG of the tray icon for a tone and badge, from `icons/`.
 pub fn tray_icon_png(tone: Tone, badge: Badge) -> &'static [u8] {
     macro_rules! icon {
         ($name:literal) => {
@@ -132,7 +132,7 @@ pub fn instant_to_unix_ms(snapshot: &Snapshot, instant: Instant) -> Option<u64> 
     u64::try_from(unix_ms).ok()
 }
 
-/// How the app was started, for the window.
+/// The start mode, for the window.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum ModeView {
@@ -220,7 +220,7 @@ pub(crate) mod tests {
 
     use super::*;
 
-    /// A view as the engine shows it right after start, with sync on and both sides healthy.
+    /// Builds a view with sync on and both sides healthy, as right after start.
     pub(crate) fn healthy_view() -> View {
         View {
             teams: None,
