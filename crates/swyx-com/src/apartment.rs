@@ -10,10 +10,10 @@
 //!    that announced a request. The sink therefore only queues each event to the
 //!    notification channel and never calls back into COM, and the outer loop drains the
 //!    request channel after every request, so no announced request is lost.
-//! 2. A call that does not answer within the call timeout, or whose caller gives up waiting,
-//!    retires the connection: the caller gets [`AutomationError::Timeout`] (which breaks the
-//!    link), every later call fails at once instead of queueing behind the stuck one, and the
-//!    thread is told to shut down as soon as the stuck call returns. The next
+//! 2. A call that does not return within the call timeout, or whose caller stops waiting,
+//!    retires the connection. The caller gets [`AutomationError::Timeout`], which breaks the
+//!    link. Every later call fails at once instead of queueing behind the stuck one, and the
+//!    thread gets a shutdown request that it handles once the stuck call returns. The next
 //!    [`Connector::connect`] starts a fresh thread.
 //! 3. After a call reports that the server is gone, or on shutdown (the caller dropping the
 //!    connection, for example on the server's shut-down request), the thread unsubscribes,
@@ -81,7 +81,7 @@ enum Request {
     Call {
         call: Call,
         reply: oneshot::Sender<Result<Reply, AutomationError>>,
-        /// Dropped once the reply is sent, so a manual clock waits for the answer.
+        /// Dropped once the reply is sent, so a manual clock waits for the reply.
         _busy: WorkGuard,
     },
     Release(ObjectRef),
@@ -236,7 +236,8 @@ impl ThreadConnection {
         sent
     }
 
-    /// Retires the connection and asks the thread to end once it is free again.
+    /// Retires the connection and queues a shutdown request that the thread handles once it is
+    /// free again.
     fn retire(&self, member: &str) {
         if !self.retired.swap(true, Ordering::AcqRel) {
             warn!(

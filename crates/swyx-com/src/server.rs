@@ -1,11 +1,11 @@
-//! Which executable a COM class's local server runs, read from its registration.
+//! The executable of a COM class's local server, read from its registration.
 
 /// Returns the file name of the executable in a `LocalServer32` command line, e.g.
 /// `CLMgr.exe` from `"C:\Program Files (x86)\SwyxIt!\CLMgr.exe" /automation`.
 ///
-/// The path may be quoted, or unquoted with spaces in it (Windows then tries each space as
-/// the end of the path), so an unquoted path runs to the first `.exe`, or to the first space
-/// when it names no `.exe`.
+/// The path may be quoted, or unquoted with spaces in it, which Windows resolves by trying
+/// each space as the end of the path. So an unquoted path runs to the first `.exe`, or to the
+/// first space when it names no `.exe`.
 pub fn image_name(command: &str) -> Option<String> {
     let command = command.trim();
     let path = if let Some(quoted) = command.strip_prefix('"') {

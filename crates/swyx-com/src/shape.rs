@@ -1,9 +1,9 @@
 //! How automation values and calls map onto `VARIANT` and `DISPPARAMS`, as portable tables.
 //!
-//! The Windows layer builds and reads the real structures; the decisions (which `VARTYPE` a
-//! value gets, how an out argument is passed, in which order arguments go, which returned
-//! types are read directly and which are coerced) live here so that they are tested on every
-//! platform. The numbers are the `VARENUM` and `DISPATCH_*` values of `oaidl.h`/`oleauto.h`.
+//! The Windows layer builds and reads the real structures. The decisions live here so that
+//! they are tested on every platform: which `VARTYPE` a value gets, how an out argument is
+//! passed, in which order arguments go, and which returned types are read directly or
+//! coerced. The numbers are the `VARENUM` and `DISPATCH_*` values of `oaidl.h`/`oleauto.h`.
 
 use swyx::automation::{Arg, Call, CallKind, Variant};
 
@@ -49,7 +49,7 @@ pub const DISPATCH_PROPERTYGET: u16 = 2;
 /// `DISPATCH_PROPERTYPUT`.
 pub const DISPATCH_PROPERTYPUT: u16 = 4;
 
-/// What a returned `VARIANT` becomes.
+/// The way a returned `VARIANT` is read into a [`Variant`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Read {
     /// `Variant::Empty`.

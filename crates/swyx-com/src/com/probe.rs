@@ -28,10 +28,11 @@ const PROBED_MEMBERS: [&str; 12] = [
     "GetOwnEmailAddress",
 ];
 
-/// Attaches to the running instance of `progid` (never starting one) and returns a text dump
-/// of its type information: every member of the root object, of its client configuration
-/// object and of its first line, with parameter types and directions; the IIDs and members
-/// of its event interfaces; and which of the members the Swyx adapter uses were found.
+/// Attaches to the running instance of `progid`, never starting one, and returns its type
+/// information as text. The text lists every member of the root object, of its client
+/// configuration object and of its first line, with parameter types and directions. It also
+/// lists the IIDs and members of the event interfaces, and which of the members that the Swyx
+/// adapter uses were found.
 ///
 /// Failures are written into the text, so the result is always worth saving.
 pub fn probe_type_info(progid: &str) -> String {
