@@ -840,9 +840,11 @@ fn set_no_longer_needed_is_dropped() {
     w.swyx_call(false);
     w.go(10_000);
     assert_eq!(sets(&w), 1, "the call ended before the retry: no set");
-    assert!(
-        clears(&w) <= 1,
-        "at most one clear for a set whose outcome is unknown"
+    // The lost set may have reached Graph, so one clear makes sure (a 404 counts as done).
+    assert_eq!(
+        clears(&w),
+        1,
+        "one clear for a set whose outcome is unknown"
     );
     assert!(!w.app_session());
 }
