@@ -3,9 +3,10 @@
 
 Run it through `scripts/webdriver.sh <binary>`, which provides the virtual X server, the private
 D-Bus session and the WebKitWebDriver process. The test starts the app in demo mode and reads
-the status pair. It flips the sync switch by mouse and by keyboard, switches to German and back,
-and sets several Teams statuses and a call from the demo panel. After each step it checks that
-the window follows, and it saves screenshots to the folder given with --screenshots.
+the status pair. It flips the sync switch by mouse and by keyboard, signs out and in, switches
+to German and back, and sets several Teams statuses and a call from the demo panel. After each
+step it checks that the window follows, and it saves screenshots to the folder given with
+--screenshots.
 """
 
 import argparse
@@ -136,6 +137,23 @@ def check_keyboard(session):
     print("keyboard: Space toggles the focused sync switch")
 
 
+def visible(session, selector):
+    return session.run("return !document.querySelector(arguments[0]).closest('[hidden]')", selector)
+
+
+def check_sign_out_and_in(session):
+    """Sign out shows the Sign in action (and no error box); Sign in restores the account."""
+    upn = session.wait("a signed-in account", lambda: (session.text("#upn") or "—") != "—" and session.text("#upn"))
+    session.click("#sign-out")
+    session.wait("the account to be gone", lambda: session.text("#upn") == "—")
+    session.wait("the Sign in action", lambda: visible(session, "#teams-health-action"))
+    assert not visible(session, "#sign-in-error"), "a sign-out is no sign-in failure"
+    session.click("#sign-in")
+    session.wait_text("#upn", upn)
+    session.wait("the Sign in action to go", lambda: not visible(session, "#teams-health-action"))
+    print("account: signed out and in again")
+
+
 def select_language(session, language):
     session.click(f"#language option[value='{language}']")
     # A click on an option does not fire `change` reliably through the driver, so the script
@@ -228,6 +246,7 @@ def main():
             return 0
         check_sync_switch(session)
         check_keyboard(session)
+        check_sign_out_and_in(session)
         session.screenshot(os.path.join(options.screenshots, "window-en.png"))
         check_languages(session, options.screenshots)
         check_demo_rows(session)
