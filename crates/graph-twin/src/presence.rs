@@ -515,6 +515,17 @@ mod tests {
     }
 
     #[test]
+    fn away_outranks_later_unranked_session() {
+        let mut model = PresenceModel::default();
+        model.set_app_session(at(0), "app", "Away", "Away", MIN_SESSION_DURATION);
+        model.set_teams(at(1), "PresenceUnknown", "PresenceUnknown");
+        assert_eq!(shown(&mut model, at(1)), pair("Away", "Away"));
+        model.set_app_session(at(2), "app", "Available", "Available", MIN_SESSION_DURATION);
+        model.set_teams(at(3), "BeRightBack", "BeRightBack");
+        assert_eq!(shown(&mut model, at(3)), pair("Available", "Available"));
+    }
+
+    #[test]
     fn preferred_presence_beats_sessions() {
         check(
             Some(("Available", "Available")),
@@ -555,6 +566,35 @@ mod tests {
             MIN_SESSION_DURATION,
         );
         assert_eq!(shown(&mut model, at(1)), pair("Busy", "InAConferenceCall"));
+    }
+
+    #[test]
+    fn equal_rank_app_sessions_show_latest() {
+        let mut model = PresenceModel::default();
+        model.set_app_session(at(0), "a", "Busy", "InACall", MIN_SESSION_DURATION);
+        model.set_app_session(
+            at(0),
+            "b",
+            "Busy",
+            "InAConferenceCall",
+            MIN_SESSION_DURATION,
+        );
+        assert_eq!(shown(&mut model, at(0)), pair("Busy", "InAConferenceCall"));
+        model.set_app_session(at(1), "a", "Busy", "InACall", MIN_SESSION_DURATION);
+        assert_eq!(shown(&mut model, at(1)), pair("Busy", "InACall"));
+    }
+
+    #[test]
+    fn clearing_preferred_presence_shows_sessions() {
+        let mut model = PresenceModel::default();
+        model.set_teams(at(0), "Available", "Available");
+        model.set_preferred(at(0), "DoNotDisturb", "DoNotDisturb", None);
+        assert_eq!(
+            shown(&mut model, at(0)),
+            pair("DoNotDisturb", "DoNotDisturb")
+        );
+        model.clear_preferred(at(1));
+        assert_eq!(shown(&mut model, at(1)), pair("Available", "Available"));
     }
 
     #[test]
