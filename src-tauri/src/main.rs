@@ -14,10 +14,6 @@ mod error;
 mod headless;
 mod i18n;
 mod logging;
-// FIXME: the wiring builds the core without this notifier, so no desktop notification is
-// shown yet; passing `notifier::DesktopNotifier::new()` as `CoreParts::notifier` fixes that
-// (and makes this `allow` unnecessary).
-#[allow(dead_code)]
 mod notifier;
 mod shell;
 mod tray;
