@@ -178,5 +178,12 @@ mod tests {
         assert!(consent.contains("user.read"));
         assert!(!consent.contains("Presence.Read"));
         assert_eq!(consent.names().count(), 2);
+        let lower: Vec<String> = consent.lower_case().into_iter().collect();
+        assert_eq!(
+            lower,
+            vec!["presence.readwrite".to_string(), "user.read".to_string()]
+        );
+        let names: Vec<&String> = consent.names().collect();
+        assert_eq!(names, vec!["presence.readwrite", "User.Read"]);
     }
 }
