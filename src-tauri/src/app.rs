@@ -79,6 +79,8 @@ fn setup(app: &mut tauri::App, options: &Options) -> anyhow::Result<()> {
     let show_at_start = show_at_start || tray.is_none();
     tauri::async_runtime::spawn(forward_state(handle.clone(), tray));
     tauri::async_runtime::spawn(quit_on_signal(handle.clone()));
+    #[cfg(target_os = "linux")]
+    tauri::async_runtime::spawn(follow_sleeps(handle.clone()));
     if options.demo_tour {
         if let Err(error) = handle.state::<Shell>().start_tour() {
             warn!(error = %error.detail(), "demo tour not started");
@@ -126,6 +128,22 @@ fn enable_start_at_login<R: Runtime>(app: &AppHandle<R>, shell: &Shell) {
     info!("start at login switched on after the first sign-in");
     if let Err(error) = shell.record_start_at_login(true) {
         warn!(error = %error.detail(), "start at login not recorded");
+    }
+}
+
+/// Passes logind's sleep announcements to the core; without a system bus it logs why not.
+#[cfg(target_os = "linux")]
+async fn follow_sleeps<R: Runtime>(app: AppHandle<R>) {
+    let connection = match zbus::Connection::system().await {
+        Ok(connection) => connection,
+        Err(error) => {
+            info!(%error, "no system bus: sleeps are noticed only after the wake-up");
+            return;
+        }
+    };
+    let shell = app.state::<Shell>();
+    if let Err(error) = crate::sleep::watch(&connection, &*shell).await {
+        warn!(%error, "sleep announcements not followed; sleeps are noticed after the wake-up");
     }
 }
 

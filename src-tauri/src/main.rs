@@ -16,6 +16,8 @@ mod i18n;
 mod logging;
 mod notifier;
 mod shell;
+#[cfg(target_os = "linux")]
+mod sleep;
 mod tray;
 mod tray_host;
 mod view;

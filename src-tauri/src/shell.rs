@@ -376,6 +376,20 @@ impl Shell {
         }
     }
 
+    /// Announces a sleep to the core and waits until it cleared the own session (at most the
+    /// core's shutdown timeout).
+    pub async fn suspend(&self) {
+        let (done, finished) = tokio::sync::oneshot::channel();
+        if self.send(Command::Suspend(done)).is_ok() {
+            let _ = finished.await;
+        }
+    }
+
+    /// Tells the core that the machine woke up.
+    pub fn resumed(&self) -> Result<(), CommandError> {
+        self.send(Command::Resumed)
+    }
+
     /// Clears the own session and stops the core; later calls return at once.
     pub async fn quit(&self) {
         let core = lock(&self.core).take();
@@ -385,6 +399,19 @@ impl Shell {
             info!("core stopped");
         } else {
             warn!("quit requested twice");
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl crate::sleep::SleepHandler for Shell {
+    fn suspending(&self) -> bridge::ports::BoxFuture<'_, ()> {
+        Box::pin(self.suspend())
+    }
+
+    fn resumed(&self) {
+        if let Err(error) = Shell::resumed(self) {
+            warn!(error = %error.detail(), "resume not passed to the core");
         }
     }
 }
