@@ -2,8 +2,8 @@
 //!
 //! The app takes a "delay" inhibitor lock, so logind waits (up to its `InhibitDelayMaxSec`,
 //! 5 s by default) until the app has cleared the call status it set in Teams. Without a system
-//! bus or logind nothing is lost: the core notices a resume by the jump of the wall clock, and a
-//! call status left behind expires on its own.
+//! bus or logind the core notices a resume by the jump of the wall clock, and a call status left
+//! behind expires after the 5 minutes it was set for.
 
 use futures_util::StreamExt;
 use tracing::{debug, info};
@@ -15,9 +15,9 @@ const LOGIND: &str = "org.freedesktop.login1";
 const LOGIND_PATH: &str = "/org/freedesktop/login1";
 const LOGIND_MANAGER: &str = "org.freedesktop.login1.Manager";
 
-/// What the app does around a sleep.
+/// The app's reactions to a sleep.
 pub trait SleepHandler: Send + Sync {
-    /// Runs before the machine sleeps; the sleep waits until it returns.
+    /// Runs before the machine sleeps; logind waits for it up to its delay limit.
     fn suspending(&self) -> bridge::ports::BoxFuture<'_, ()>;
     /// Runs after the machine woke up.
     fn resumed(&self);
