@@ -7,4 +7,5 @@
 pub mod observe;
 pub mod runner;
 pub mod scenario;
+pub mod soak;
 pub mod world;

@@ -294,6 +294,12 @@ impl World {
         Ok(())
     }
 
+    /// Sends a command to the running app.
+    pub fn send(&self, command: Command) -> anyhow::Result<()> {
+        self.app()?.send(command);
+        Ok(())
+    }
+
     fn app(&self) -> anyhow::Result<&Core> {
         self.app
             .as_ref()

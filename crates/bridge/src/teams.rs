@@ -30,21 +30,35 @@ impl GraphTeams {
         self.client.authenticator()
     }
 
+    /// Reads the account for the window. Only an expired sign-in fails it: when `GET /me`
+    /// fails for another reason the sign-in stands and the account stays unknown (empty), so
+    /// that a network error at start does not leave the app signed out.
     async fn account(&self, persistence: Persistence) -> Result<Account, SignInError> {
-        let me = self.client.me().await.map_err(|failure| SignInError {
-            code: None,
-            message: format!("reading the account failed: {failure:?}"),
-            action: "Retry the sign-in".into(),
-            link: None,
-        })?;
-        Ok(Account {
-            display_name: me
-                .display_name
-                .clone()
-                .unwrap_or_else(|| me.user_principal_name.clone()),
-            upn: me.user_principal_name,
-            not_persisted_reason: persistence.warning(),
-        })
+        let not_persisted_reason = persistence.warning();
+        match self.client.me().await {
+            Ok(me) => Ok(Account {
+                display_name: me
+                    .display_name
+                    .clone()
+                    .unwrap_or_else(|| me.user_principal_name.clone()),
+                upn: me.user_principal_name,
+                not_persisted_reason,
+            }),
+            Err(GraphFailure::SignInExpired) => Err(SignInError {
+                code: None,
+                message: "the sign-in has expired".into(),
+                action: "Sign in again".into(),
+                link: None,
+            }),
+            Err(failure) => {
+                tracing::warn!(?failure, "account not read; keeping the sign-in");
+                Ok(Account {
+                    upn: String::new(),
+                    display_name: String::new(),
+                    not_persisted_reason,
+                })
+            }
+        }
     }
 }
 

@@ -16,9 +16,10 @@ use std::time::{Duration, SystemTime};
 
 use crate::{Clock, Instant, Sleep, WorkGuard};
 
-/// How often `settle` looks at the counters, and how many quiet looks in a row it needs.
+/// How long `settle` sleeps while work is in progress, and how many quiet looks in a row it
+/// needs before it returns.
 const SETTLE_POLL: Duration = Duration::from_micros(200);
-const SETTLE_QUIET_LOOKS: u32 = 3;
+const SETTLE_QUIET_LOOKS: u32 = 8;
 
 /// A controllable clock for tests; cheap to clone, all clones share one time line.
 #[derive(Clone)]
@@ -106,15 +107,20 @@ impl ManualClock {
     }
 
     /// Waits in real time until every woken sleeper has run and no work is in progress.
+    ///
+    /// While the counters show work, it sleeps briefly so that I/O can progress; once they are
+    /// quiet it only yields, several times in a row, so that tasks spawned or woken meanwhile
+    /// get to run and can show up as busy. This relies on a single-threaded runtime, where a
+    /// yield lets every other ready task run first.
     pub async fn settle(&self) {
         let mut quiet_looks = 0;
         while quiet_looks < SETTLE_QUIET_LOOKS {
             tokio::task::yield_now().await;
-            tokio::time::sleep(SETTLE_POLL).await;
             if self.is_quiet() {
                 quiet_looks += 1;
             } else {
                 quiet_looks = 0;
+                tokio::time::sleep(SETTLE_POLL).await;
             }
         }
     }

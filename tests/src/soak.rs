@@ -1,0 +1,308 @@
+//! The fault soak: a seeded random run of Teams changes, calls, manual Swyx changes, Graph
+//! faults, SwyxIt! restarts, sleeps and app restarts, with invariants checked at quiet points.
+//!
+//! The same seed gives the same sequence of actions, so a failure is replayed with
+//! `soak --seed N`.
+
+use std::time::Duration;
+
+use bridge::Command;
+use engine::{SwyxSettable, SwyxTarget, TeamsPresence};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::scenario::{RunConfig, Start};
+use crate::world::World;
+
+/// Teams pairs the soak picks from: every row of the table and a few unknown values.
+const TEAMS_PAIRS: &[(&str, &str)] = &[
+    ("Available", "Available"),
+    ("Busy", "Busy"),
+    ("Busy", "InACall"),
+    ("Busy", "InAMeeting"),
+    ("DoNotDisturb", "DoNotDisturb"),
+    ("DoNotDisturb", "Presenting"),
+    ("Away", "Away"),
+    ("BeRightBack", "BeRightBack"),
+    ("Offline", "OffWork"),
+    ("Offline", "Offline"),
+    ("PresenceUnknown", "PresenceUnknown"),
+    ("AvailableIdle", "Available"),
+    ("Busy", "InAHuddle"),
+];
+
+/// Graph faults the soak injects.
+const GRAPH_FAULTS: &[&str] = &[
+    "graph fault presence 503 count=3",
+    "graph fault presence 429 retry-after=5 count=2",
+    "graph fault presence 429 count=2",
+    "graph timeout presence count=1",
+    "graph malformed presence count=1",
+    "graph reset presence count=2",
+    "graph fault setPresence 503 count=2",
+    "graph fault clearPresence 502 count=1",
+    "graph reset token count=1",
+];
+
+/// How long the world runs without faults before the invariants are checked: longer than
+/// the largest backoff step a soak fault can cause.
+const QUIET_PERIOD: Duration = Duration::from_secs(6 * 60);
+
+/// What the soak tracks of its own actions, to know what the invariants expect.
+#[derive(Debug, Default)]
+struct Expectations {
+    in_call: bool,
+    /// No manual Swyx change since Swyx was last seen showing the mapped Teams target (or the
+    /// app started, which writes the target). A manual change stays until the next Teams
+    /// target change, and whether one happened depends on targets the app applied during
+    /// holds, so the soak checks the mapping only while this holds.
+    clean: bool,
+    signed_out: bool,
+    swyx_quit: bool,
+}
+
+/// The result of a soak run.
+#[derive(Debug)]
+pub struct SoakReport {
+    pub seed: u64,
+    pub actions: u64,
+    pub checks: u64,
+    pub simulated: Duration,
+}
+
+/// A violated invariant, with what is needed to replay it.
+#[derive(Debug)]
+pub struct SoakFailure {
+    pub seed: u64,
+    pub at: Duration,
+    pub invariant: String,
+    pub recent_actions: Vec<String>,
+}
+
+impl std::fmt::Display for SoakFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "seed {} at {:?}: invariant violated: {}",
+            self.seed, self.at, self.invariant
+        )?;
+        writeln!(f, "last actions (replay with `soak --seed {}`):", self.seed)?;
+        for action in &self.recent_actions {
+            writeln!(f, "  {action}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs the soak for `simulated` time with `seed`.
+pub async fn run(seed: u64, simulated: Duration) -> Result<SoakReport, SoakFailure> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let config = RunConfig {
+        poll_interval: Duration::from_secs(2),
+        speaking_substitute: "Away".into(),
+    };
+    let start = Start {
+        teams: ("Available".into(), "Available".into()),
+        teams_preferred: None,
+        teams_out_of_office: false,
+        swyx: "Available".into(),
+        app_running: true,
+        signed_in: true,
+        expect_always: Vec::new(),
+    };
+    let fail = |world: Option<&World>, invariant: String, log: &[String]| SoakFailure {
+        seed,
+        at: world.map_or(Duration::ZERO, World::elapsed),
+        invariant,
+        recent_actions: log[log.len().saturating_sub(25)..].to_vec(),
+    };
+    let mut log: Vec<String> = Vec::new();
+    let mut world = World::start(&config, &start)
+        .await
+        .map_err(|error| fail(None, format!("setup: {error:#}"), &log))?;
+    let mut state = Expectations {
+        clean: true,
+        ..Expectations::default()
+    };
+    let (mut actions, mut checks) = (0u64, 0u64);
+
+    while world.elapsed() < simulated {
+        for _ in 0..rng.random_range(4..12) {
+            let action = pick_action(&mut rng, &mut state);
+            for step in &action {
+                log.push(format!("{:>10.1?} {step}", world.elapsed()));
+                if let Err(error) = world.act(step).await {
+                    return Err(fail(
+                        Some(&world),
+                        format!("action {step:?} failed: {error:#}"),
+                        &log,
+                    ));
+                }
+                actions += 1;
+            }
+            let pause = Duration::from_secs(rng.random_range(1..90));
+            let until = world.elapsed() + pause;
+            world
+                .advance_to(until)
+                .await
+                .map_err(|error| fail(Some(&world), format!("{error:#}"), &log))?;
+        }
+
+        quiet_down(&mut world, &mut state, &mut log)
+            .await
+            .map_err(|error| fail(Some(&world), error, &log))?;
+        checks += 1;
+        if let Err(violation) = check_invariants(&world, &mut state) {
+            return Err(fail(Some(&world), violation, &log));
+        }
+    }
+    let simulated = world.elapsed();
+    world.shut_down().await;
+    Ok(SoakReport {
+        seed,
+        actions,
+        checks,
+        simulated,
+    })
+}
+
+fn pick_action(rng: &mut StdRng, state: &mut Expectations) -> Vec<String> {
+    match rng.random_range(0..100) {
+        0..=34 => {
+            let (availability, activity) = TEAMS_PAIRS[rng.random_range(0..TEAMS_PAIRS.len())];
+            vec![format!("teams {availability}/{activity}")]
+        }
+        // A quit SwyxIt! has no lines to call on.
+        35..=49 if state.swyx_quit => Vec::new(),
+        35..=49 => {
+            state.in_call = !state.in_call;
+            vec![if state.in_call {
+                "swyx call start".into()
+            } else {
+                "swyx call end".into()
+            }]
+        }
+        50..=59 => {
+            let status = ["Available", "Away", "DoNotDisturb"][rng.random_range(0..3)];
+            state.clean = false;
+            vec![format!("swyx {status}")]
+        }
+        60..=74 => vec![GRAPH_FAULTS[rng.random_range(0..GRAPH_FAULTS.len())].to_string()],
+        75..=77 => {
+            state.signed_out = true;
+            vec!["graph revoke-refresh".into(), "graph expire-access".into()]
+        }
+        78..=82 => {
+            // Quitting SwyxIt! drops its calls, as the real client does.
+            state.in_call = false;
+            if state.swyx_quit {
+                state.swyx_quit = false;
+                vec!["swyx restart".into()]
+            } else {
+                state.swyx_quit = true;
+                vec!["swyx quit".into()]
+            }
+        }
+        83..=85 => vec![format!("app sleep {}m", rng.random_range(1..20))],
+        86..=88 => {
+            // A start writes the current target once unless Swyx already shows it.
+            state.clean = true;
+            vec!["app kill".into(), "app start".into()]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Ends every fault and waits long enough for retries and reconciliation to finish.
+async fn quiet_down(
+    world: &mut World,
+    state: &mut Expectations,
+    log: &mut Vec<String>,
+) -> Result<(), String> {
+    world.twin.clear_faults();
+    let mut steps = Vec::new();
+    if state.swyx_quit {
+        state.swyx_quit = false;
+        steps.push("swyx restart");
+    }
+    if state.signed_out {
+        state.signed_out = false;
+        steps.push("app sign-in");
+    }
+    for step in steps {
+        log.push(format!("{:>10.1?} {step} (quiet)", world.elapsed()));
+        world
+            .act(step)
+            .await
+            .map_err(|error| format!("{step}: {error:#}"))?;
+    }
+    if world
+        .observe()
+        .warnings
+        .iter()
+        .any(|warning| warning == "conflict")
+    {
+        // Random manual changes can look like another engine fighting us; the user answers.
+        log.push(format!(
+            "{:>10.1?} resolve conflict (quiet)",
+            world.elapsed()
+        ));
+        world
+            .send(Command::ResolveConflict)
+            .map_err(|error| format!("{error:#}"))?;
+    }
+    let until = world.elapsed() + QUIET_PERIOD;
+    world
+        .advance_to(until)
+        .await
+        .map_err(|error| format!("{error:#}"))
+}
+
+fn check_invariants(world: &World, state: &mut Expectations) -> Result<(), String> {
+    let observed = world.observe();
+    if observed.health_graph != "ok" || observed.health_swyx != "ok" {
+        return Err(format!(
+            "health after a quiet period: graph {}, swyx {}",
+            observed.health_graph, observed.health_swyx
+        ));
+    }
+    if observed.app_session != state.in_call {
+        return Err(format!(
+            "app session {} while the call is {}",
+            if observed.app_session {
+                "held"
+            } else {
+                "missing"
+            },
+            if state.in_call { "on" } else { "off" }
+        ));
+    }
+    if !state.in_call {
+        let presence = world.twin.presence();
+        let lookup = engine::table::lookup(&TeamsPresence {
+            availability: presence.availability.clone(),
+            activity: presence.activity.clone(),
+            is_out_of_office: presence.is_out_of_office,
+            sequence_number: None,
+        });
+        let expected = lookup
+            .target(&engine::Settings::default())
+            .map(|target| match target {
+                SwyxTarget::Available => SwyxSettable::Available,
+                SwyxTarget::Away | SwyxTarget::Speaking => SwyxSettable::Away,
+                SwyxTarget::DoNotDisturb => SwyxSettable::DoNotDisturb,
+            });
+        if let Some(expected) = expected {
+            let shown = format!("{expected:?}");
+            if observed.swyx == shown {
+                state.clean = true;
+            } else if state.clean {
+                return Err(format!(
+                    "Swyx shows {} but Teams {}/{} maps to {shown}",
+                    observed.swyx, presence.availability, presence.activity
+                ));
+            }
+        }
+    }
+    Ok(())
+}
