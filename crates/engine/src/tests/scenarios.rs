@@ -1383,6 +1383,13 @@ fn lost_requests_are_given_up() {
     assert!(first.contains(&Action::PollTeams));
     // The driver waits its start delay, sends the poll, and then never reports it.
     engine.handle(t(10_000), Input::TeamsPollSent);
+    engine.handle(t(31_000), Input::Tick);
+    let health = engine.view().health_teams;
+    assert_eq!(
+        health,
+        Health::Ok,
+        "30 s count from the send, not the request"
+    );
     let before = engine.handle(t(39_000), Input::Tick);
     assert!(
         !before.contains(&Action::PollTeams),
