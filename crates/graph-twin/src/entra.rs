@@ -162,7 +162,7 @@ struct RefreshToken {
 
 /// State of a device code sign-in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeviceState {
+enum DeviceState {
     /// The user has not finished signing in.
     Pending,
     /// The user signed in; the next poll gets the tokens.
@@ -383,10 +383,9 @@ impl TokenStore {
 
         let mut scopes = match scope {
             Some(text) => ScopeRequest::parse(text).map_err(|_| invalid_scope(text))?,
-            None => ScopeRequest {
-                default: true,
-                ..ScopeRequest::default()
-            },
+            // Without `scope` the request asks for nothing new; `issue` grants every consented
+            // permission in any case, as Entra does.
+            None => ScopeRequest::default(),
         };
         if let Some(missing) = scopes
             .graph
@@ -646,4 +645,60 @@ pub fn invalid_scope(scope: &str) -> EntraError {
         70_011,
         format!("The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid: '{scope}'."),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uris_match_as_entra_compares_them() {
+        // (registered, requested, matches)
+        let cases = [
+            ("http://localhost", "http://localhost:4321/", true),
+            ("http://127.0.0.1/cb", "http://127.0.0.1:4321/cb", true),
+            ("http://localhost", "http://127.0.0.1:4321/", false),
+            ("https://localhost", "https://localhost:4321/", false),
+            ("https://app.example/cb", "https://app.example/cb", true),
+            ("https://app.example/cb", "https://app.example:443/cb", true),
+            (
+                "https://app.example/cb",
+                "https://app.example:8443/cb",
+                false,
+            ),
+            ("http://app.example/cb", "http://app.example:8080/cb", false),
+            ("https://app.example/cb", "http://app.example/cb", false),
+            (
+                "https://app.example/cb",
+                "https://app.example/cb?x=1",
+                false,
+            ),
+            ("https://app.example/cb", "https://app.example/cb#x", false),
+            ("https://app.example/cb", "https://app.example/other", false),
+            ("not a uri", "not a uri", false),
+        ];
+        for (registered, requested, expected) in cases {
+            assert_eq!(
+                redirect_uri_matches(registered, requested),
+                expected,
+                "{registered} vs {requested}"
+            );
+        }
+    }
+
+    #[test]
+    fn pkce_methods_parse_and_verify() {
+        assert_eq!(PkceMethod::parse(None), Some(PkceMethod::Plain));
+        assert_eq!(PkceMethod::parse(Some("plain")), Some(PkceMethod::Plain));
+        assert_eq!(PkceMethod::parse(Some("S256")), Some(PkceMethod::S256));
+        assert_eq!(PkceMethod::parse(Some("s256")), None);
+        assert_eq!(PkceMethod::S256.as_str(), "S256");
+        assert_eq!(PkceMethod::Plain.as_str(), "plain");
+        // The example pair of RFC 7636, appendix B.
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        assert!(PkceMethod::S256.verifies(challenge, verifier));
+        assert!(!PkceMethod::Plain.verifies(challenge, verifier));
+        assert!(PkceMethod::Plain.verifies(verifier, verifier));
+    }
 }
