@@ -8,8 +8,9 @@
 # screenshot to target/screenshots/smoke.png, reads the tray menu over D-Bus (dbusmenu
 # GetLayout), switches sync off and on and pauses and resumes from the menu (checking that the
 # menu follows the core), clicks Quit through the dbusmenu Event method and checks that the app
-# exits with code 0. A second launch in between must exit with code 0 and leave the first running. Prints
-# the app's log file. Needs: Xvfb, dbus-run-session, busctl, import (ImageMagick),
+# exits with code 0, and checks in the log that a Teams change reached Swyx and the tour's call
+# showed as In a call. A second launch in between must exit with code 0 and leave the first
+# running. Prints the app's log file. Needs: Xvfb, dbus-run-session, busctl, import (ImageMagick),
 # python3.
 set -euo pipefail
 
@@ -109,6 +110,18 @@ if [[ "${1:-}" == "--inside-session" ]]; then
         exit 1
     fi
     echo "app exited with code 0"
+
+    # The demo tour's call and table rows must have synced both ways.
+    if ! grep -q 'sync applied direction=SwyxToTeams from=Speaking to=In a call' "$work/app.err"; then
+        echo "FAIL: the log shows no Swyx call shown as In a call in Teams" >&2
+        exit 1
+    fi
+    if ! grep -q 'sync applied direction=TeamsToSwyx' "$work/app.err"; then
+        echo "FAIL: the log shows no Teams change written to Swyx" >&2
+        exit 1
+    fi
+    grep 'sync applied' "$work/app.err" | sed 's/^/  /'
+    echo "the log shows both directions synced"
     exit 0
 fi
 

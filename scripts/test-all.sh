@@ -33,15 +33,20 @@ if [[ -n "${PRESENCE_BRIDGE_SCENARIOS:-}" ]]; then
 fi
 cargo run -q --locked -p e2e --bin scenarios -- "${scenario_dirs[@]}"
 
-if [[ -x scripts/smoke.sh ]]; then
-  step "smoke run of the app (window and tray under Xvfb, demo tour)"
-  scripts/smoke.sh target/debug/presence-bridge 30
-fi
+step "fault soak: 24 simulated hours, seed ${SOAK_SEED:=20261204}"
+cargo run -q --locked -p e2e --bin soak -- --seed "$SOAK_SEED" --hours 24
 
-if [[ -f tests/ui/webdriver_test.py ]]; then
-  step "window tests through WebDriver"
-  python3 tests/ui/webdriver_test.py target/debug/presence-bridge
-fi
+step "benchmark (latencies print PASS/FAIL without failing; an idle hour with writes fails)"
+cargo run -q --locked -p e2e --bin bench -- --samples 8 --idle-seconds 20
+
+step "smoke run of the app (window and tray under Xvfb, demo tour)"
+scripts/smoke.sh target/debug/presence-bridge 30
+
+step "window tests through WebDriver"
+scripts/webdriver.sh target/debug/presence-bridge
+
+step "Windows type-check of the SwyxIt! COM layer"
+scripts/wincheck.sh
 
 echo
 echo "all checks passed in $((SECONDS - started)) s"

@@ -9,7 +9,7 @@ use graph::{
     Authenticator, GraphConfig, KeyringStore, MemorySecretStore, MemoryStoreRule, SecretStore,
 };
 use graph_twin::{SignInBehaviour, Twin, TwinConfig};
-use swyx::simulator::Simulator;
+use swyx::simulator::{Simulator, SimulatorIdentity};
 use url::Url;
 
 use crate::config::{Paths, Policy, StartMode};
@@ -148,6 +148,13 @@ async fn launch_demo(
         .await
         .map_err(LaunchError::Twin)?;
     let (simulator, swyx_control) = Simulator::new(clock.clone());
+    // The demo user is the same person on both sides, so the window shows no mismatch.
+    let user = &twin.config().user;
+    swyx_control.set_identity(SimulatorIdentity {
+        email: user.mail.clone(),
+        user: user.display_name.clone(),
+        server: "swyx.contoso.example".into(),
+    });
     // Demo sign-ins belong to a twin that lives only as long as this process, so they are
     // kept in memory rather than in the keyring.
     let store: Arc<dyn SecretStore> = Arc::new(MemorySecretStore::new(MemoryStoreRule::Unlimited));
