@@ -308,6 +308,7 @@ impl Driver {
                     user,
                     server,
                 };
+                self.compare_identities();
                 self.publish();
             }
         }
@@ -379,12 +380,24 @@ impl Driver {
                 self.snapshot.account = Some(account);
                 self.snapshot.sign_in_error = None;
                 self.feed(Input::SignedIn);
+                self.compare_identities();
             }
             Err(error) => {
                 warn!(code = ?error.code, error = %error.message, "sign-in failed");
                 self.snapshot.sign_in_error = Some(error);
                 self.publish();
             }
+        }
+    }
+
+    /// Tells the engine whether the SwyxIt! user's e-mail differs from the Teams account,
+    /// once both are known.
+    fn compare_identities(&mut self) {
+        let account = self.snapshot.account.as_ref();
+        let upn = account.map_or("", |account| account.upn.as_str());
+        let email = self.snapshot.swyx_identity.email.as_deref().unwrap_or("");
+        if !upn.is_empty() && !email.is_empty() {
+            self.feed(Input::IdentityMismatch(!upn.eq_ignore_ascii_case(email)));
         }
     }
 
