@@ -22,6 +22,11 @@ pub struct Args {
     /// Run without tray and window and log each sync; Ctrl-C quits.
     #[arg(long)]
     pub headless: bool,
+
+    /// Write the member names and parameter types of the running SwyxIt!'s client API to
+    /// FILE, then exit (Windows only).
+    #[arg(long, value_name = "FILE")]
+    pub probe_swyx: Option<std::path::PathBuf>,
 }
 
 impl Args {

@@ -34,6 +34,9 @@ use tracing::{error, info};
 
 fn main() -> ExitCode {
     let args = cli::Args::parse();
+    if let Some(file) = &args.probe_swyx {
+        return probe_swyx(file);
+    }
     let paths = Paths::for_user();
     let logs = logging::init(&paths.log_dir);
     info!(
@@ -58,4 +61,27 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Writes what the running SwyxIt! exposes through its client API, for confirming the member
+/// signatures the adapter relies on.
+#[cfg(windows)]
+fn probe_swyx(file: &std::path::Path) -> ExitCode {
+    match std::fs::write(file, swyx_com::probe_type_info(swyx_com::PROG_ID)) {
+        Ok(()) => {
+            println!("SwyxIt! probe written to {}", file.display());
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("cannot write {}: {error}", file.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// SwyxIt! exists only on Windows.
+#[cfg(not(windows))]
+fn probe_swyx(_file: &std::path::Path) -> ExitCode {
+    eprintln!("--probe-swyx needs Windows: SwyxIt! and its client API exist only there");
+    ExitCode::from(2)
 }

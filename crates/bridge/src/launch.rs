@@ -65,8 +65,10 @@ pub async fn launch(
                     .map_err(|error| LaunchError::Auth(Box::new(error)))?,
             );
             let teams = Arc::new(GraphTeams::new(auth.clone(), graph::system_browser()));
-            let (swyx, swyx_events) =
-                crate::swyx_side::start(crate::platform::swyx_connector(), clock.clone());
+            let (swyx, swyx_events) = crate::swyx_side::start(
+                crate::platform::swyx_connector(clock.clone()),
+                clock.clone(),
+            );
             let core = Core::start(CoreParts {
                 clock,
                 teams,
@@ -89,8 +91,10 @@ pub async fn launch(
                 path: path.display().to_string(),
                 error: error.clone(),
             });
-            let (swyx, swyx_events) =
-                crate::swyx_side::start(crate::platform::swyx_connector(), clock.clone());
+            let (swyx, swyx_events) = crate::swyx_side::start(
+                crate::platform::swyx_connector(clock.clone()),
+                clock.clone(),
+            );
             let core = Core::start(CoreParts {
                 clock,
                 teams,

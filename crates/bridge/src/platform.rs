@@ -1,21 +1,39 @@
 //! The SwyxIt! connector of this operating system.
 
 use std::sync::Arc;
+#[cfg(windows)]
+use std::time::Duration;
 
-use swyx::automation::{AutomationError, AutomationFuture, Connection, Connector};
+use clock::SharedClock;
+use swyx::automation::Connector;
 
-/// The connector to the user's running SwyxIt!.
-///
-/// SwyxIt! exists only on Windows, where the COM layer attaches to it.
-pub fn swyx_connector() -> Arc<dyn Connector> {
-    Arc::new(NoSwyxIt)
+/// How long one call into SwyxIt! may take before the link counts as broken.
+#[cfg(windows)]
+const SWYX_CALL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The connector to the user's running SwyxIt!: the COM layer on Windows.
+#[cfg(windows)]
+pub fn swyx_connector(clock: SharedClock) -> Arc<dyn Connector> {
+    swyx_com::connector(clock, SWYX_CALL_TIMEOUT)
 }
 
-/// A connector for systems without SwyxIt!: the client is never running.
-struct NoSwyxIt;
+/// The connector to the user's running SwyxIt!. SwyxIt! exists only on Windows, so elsewhere
+/// the client is never running.
+#[cfg(not(windows))]
+pub fn swyx_connector(_clock: SharedClock) -> Arc<dyn Connector> {
+    Arc::new(no_swyxit::NoSwyxIt)
+}
 
-impl Connector for NoSwyxIt {
-    fn connect(&self) -> AutomationFuture<'_, Result<Box<dyn Connection>, AutomationError>> {
-        Box::pin(async { Err(AutomationError::NotRunning) })
+#[cfg(not(windows))]
+mod no_swyxit {
+    use swyx::automation::{AutomationError, AutomationFuture, Connection, Connector};
+
+    /// A connector for systems without SwyxIt!: the client is never running.
+    pub struct NoSwyxIt;
+
+    impl Connector for NoSwyxIt {
+        fn connect(&self) -> AutomationFuture<'_, Result<Box<dyn Connection>, AutomationError>> {
+            Box::pin(async { Err(AutomationError::NotRunning) })
+        }
     }
 }
