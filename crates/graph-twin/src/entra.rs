@@ -383,8 +383,8 @@ impl TokenStore {
 
         let mut scopes = match scope {
             Some(text) => ScopeRequest::parse(text).map_err(|_| invalid_scope(text))?,
-            // Without `scope` the request asks for nothing new; `issue` grants every consented
-            // permission in any case, as Entra does.
+            // A request without `scope` requests no new permission. `issue` grants every
+            // consented permission in any case, as Entra does.
             None => ScopeRequest::default(),
         };
         if let Some(missing) = scopes
@@ -530,11 +530,9 @@ impl TokenStore {
         now: Instant,
         actor: &str,
     ) -> String {
-        let scopes = ScopeRequest {
-            default: true,
-            ..ScopeRequest::default()
-        };
-        self.issue(config, now, actor, &scopes, 0).access_token
+        // No `offline_access`, so no refresh token; `issue` grants every consented permission.
+        self.issue(config, now, actor, &ScopeRequest::default(), 0)
+            .access_token
     }
 
     fn issue(
