@@ -1418,10 +1418,17 @@ fn lost_requests_are_given_up() {
     };
     let set = engine.handle(t(50_000), attach);
     assert!(set.contains(&Action::WriteGraph(GraphWrite::SetInACall)));
-    let waiting = engine.handle(t(79_000), Input::Tick);
-    assert!(!waiting.contains(&Action::WriteGraph(GraphWrite::SetInACall)));
-    let again = engine.handle(t(80_000), Input::Tick);
-    assert!(again.contains(&Action::WriteGraph(GraphWrite::SetInACall)));
+    // The call ends while the set is still out: once the set counts as lost, it may have
+    // reached Graph, so a clear follows.
+    let ended = SwyxObservation {
+        status: Available,
+        speaking: false,
+        caused_by_us: false,
+    };
+    let waiting = engine.handle(t(79_000), Input::SwyxObserved(ended));
+    assert!(!waiting.iter().any(|a| matches!(a, Action::WriteGraph(_))));
+    let lost = engine.handle(t(80_000), Input::Tick);
+    assert!(lost.contains(&Action::WriteGraph(GraphWrite::Clear)));
 }
 
 #[test]
@@ -1494,4 +1501,64 @@ fn override_counts_polls_sent_after_the_acknowledgement() {
         .override_text
         .expect("override after two polls");
     assert!(text.contains("'Do not disturb'"), "{text}");
+}
+
+#[test]
+fn unanswered_swyx_write_is_not_repeated_at_once() {
+    let mut engine = Engine::new(Settings::default());
+    let t = Instant::from_millis;
+    engine.handle(
+        t(0),
+        Input::Started {
+            stale_session_marker: false,
+        },
+    );
+    engine.handle(t(0), Input::SignedIn);
+    let observation = SwyxObservation {
+        status: Available,
+        speaking: false,
+        caused_by_us: false,
+    };
+    engine.handle(
+        t(0),
+        Input::SwyxAttached {
+            first_of_run: true,
+            observation,
+        },
+    );
+    engine.handle(t(0), Input::TeamsPollSent);
+    let busy = TeamsPresence {
+        availability: "Busy".into(),
+        activity: "Busy".into(),
+        ..TeamsPresence::default()
+    };
+    let polled = engine.handle(
+        t(100),
+        Input::TeamsPolled {
+            sent_at: t(0),
+            presence: busy,
+        },
+    );
+    assert!(polled.contains(&Action::WriteSwyx(Away)));
+    let writes = |actions: &[Action]| {
+        actions
+            .iter()
+            .filter(|a| matches!(a, Action::WriteSwyx(_)))
+            .count()
+    };
+    assert_eq!(
+        writes(&engine.handle(t(1_000), Input::Tick)),
+        0,
+        "still in flight"
+    );
+    assert_eq!(
+        writes(&engine.handle(t(29_000), Input::Tick)),
+        0,
+        "still in flight"
+    );
+    assert_eq!(
+        writes(&engine.handle(t(30_100), Input::Tick)),
+        1,
+        "given up and written again"
+    );
 }
