@@ -559,7 +559,30 @@ async fn user_paths_for_own_id_only() {
             )
             .await;
         assert_eq!(answer.status, StatusCode::OK, "{id}");
+        assert!(
+            harness.twin.app_session(&harness.client_id()).is_some(),
+            "{id}"
+        );
+        assert_eq!(
+            harness.clear_presence(&token).await.status,
+            StatusCode::OK,
+            "{id}"
+        );
+        let profile = harness.get_with(&format!("v1.0/users/{id}"), &token).await;
+        assert_eq!(profile.json()["id"], json!(user.id), "{id}");
     }
+    let stranger = "00000000-1111-2222-3333-444444444444";
+    let profile = harness
+        .get_with(&format!("v1.0/users/{stranger}"), &token)
+        .await;
+    check_graph_error(&profile, StatusCode::NOT_FOUND, "Request_ResourceNotFound");
+    let body =
+        json!({ "sessionId": harness.client_id(), "availability": "Busy", "activity": "InACall" });
+    let path = format!("v1.0/users/{stranger}/presence/setPresence");
+    let write = harness.post_json(&path, &token, &body).await;
+    check_graph_error(&write, StatusCode::NOT_FOUND, "Request_ResourceNotFound");
+    let unknown_path = harness.get_with("v1.0/me/calendar", &token).await;
+    check_graph_error(&unknown_path, StatusCode::BAD_REQUEST, "BadRequest");
     let other = harness
         .get_with(
             "v1.0/users/00000000-1111-2222-3333-444444444444/presence",
