@@ -40,12 +40,14 @@ async fn presence_answer_shape() {
         .await
         .unwrap();
     assert_eq!(answer.status(), StatusCode::OK);
+
     let headers = answer.headers().clone();
     assert_eq!(
         headers["client-request-id"],
         "7d3a9b2e-0000-4000-8000-000000000001"
     );
     assert_eq!(headers["request-id"].to_str().unwrap().len(), 36);
+
     let body: Value = answer.json().await.unwrap();
     let user_id = &harness.twin.config().user.id;
     assert_eq!(body["id"], json!(user_id));
@@ -571,6 +573,8 @@ async fn user_paths_for_own_id_only() {
         let profile = harness.get_with(&format!("v1.0/users/{id}"), &token).await;
         assert_eq!(profile.json()["id"], json!(user.id), "{id}");
     }
+
+    // Another user's id is not found, for reads and writes alike.
     let stranger = "00000000-1111-2222-3333-444444444444";
     let profile = harness
         .get_with(&format!("v1.0/users/{stranger}"), &token)
@@ -581,6 +585,7 @@ async fn user_paths_for_own_id_only() {
     let path = format!("v1.0/users/{stranger}/presence/setPresence");
     let write = harness.post_json(&path, &token, &body).await;
     check_graph_error(&write, StatusCode::NOT_FOUND, "Request_ResourceNotFound");
+
     let unknown_path = harness.get_with("v1.0/me/calendar", &token).await;
     check_graph_error(&unknown_path, StatusCode::BAD_REQUEST, "BadRequest");
     let other = harness
