@@ -36,6 +36,17 @@ cargo run -q --locked -p e2e --bin scenarios -- "${scenario_dirs[@]}"
 step "fault soak: 24 simulated hours, seed ${SOAK_SEED:=20261204}"
 cargo run -q --locked -p e2e --bin soak -- --seed "$SOAK_SEED" --hours 24
 
+step "the soak catches a broken rule (engine built without its echo hold)"
+broken_output=$(cargo run -q --locked -p e2e --features fault-no-echo-hold --bin soak -- \
+  --seed "$SOAK_SEED" --hours 24 || true)
+if ! grep -q "FAIL soak seed $SOAK_SEED.*our own In a call came back" <<<"$broken_output"; then
+  echo "the soak did not report the broken echo hold:" >&2
+  echo "$broken_output" | tail -n 30 >&2
+  exit 1
+fi
+grep "FAIL soak" <<<"$broken_output"
+echo "the soak caught the broken rule, as it must"
+
 step "benchmark (latencies print PASS/FAIL without failing; an idle hour with writes fails)"
 cargo run -q --locked -p e2e --bin bench -- --samples 8 --idle-seconds 20
 

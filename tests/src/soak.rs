@@ -59,6 +59,10 @@ struct Expectations {
     clean: bool,
     signed_out: bool,
     swyx_quit: bool,
+    /// The app's Swyx write count when the current call started, while nothing but the call
+    /// happened since: such a call must cause no Swyx write, because the app's own In a call
+    /// must never come back to Swyx.
+    undisturbed_call_writes: Option<usize>,
 }
 
 /// The result of a soak run.
@@ -129,6 +133,9 @@ pub async fn run(seed: u64, simulated: Duration) -> Result<SoakReport, SoakFailu
     while world.elapsed() < simulated {
         for _ in 0..rng.random_range(4..12) {
             let action = pick_action(&mut rng, &mut state);
+            if let Err(violation) = check_echo(&world, &mut state, &action) {
+                return Err(fail(Some(&world), violation, &log));
+            }
             for step in &action {
                 log.push(format!("{:>10.1?} {step}", world.elapsed()));
                 if let Err(error) = world.act(step).await {
@@ -164,6 +171,29 @@ pub async fn run(seed: u64, simulated: Duration) -> Result<SoakReport, SoakFailu
         checks,
         simulated,
     })
+}
+
+/// Checks that an undisturbed call caused no Swyx write, before `action` runs.
+fn check_echo(world: &World, state: &mut Expectations, action: &[String]) -> Result<(), String> {
+    let writes = world.swyx.app_write_count();
+    match action.first().map(String::as_str) {
+        None => Ok(()),
+        Some("swyx call start") => {
+            state.undisturbed_call_writes = Some(writes);
+            Ok(())
+        }
+        Some("swyx call end") => match state.undisturbed_call_writes.take() {
+            Some(before) if writes > before => Err(format!(
+                "{} Swyx writes during a call with no other change: our own In a call came back",
+                writes - before
+            )),
+            _ => Ok(()),
+        },
+        Some(_) => {
+            state.undisturbed_call_writes = None;
+            Ok(())
+        }
+    }
 }
 
 fn pick_action(rng: &mut StdRng, state: &mut Expectations) -> Vec<String> {

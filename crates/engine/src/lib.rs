@@ -589,6 +589,9 @@ impl Engine {
 
     /// Whether Teams → Swyx writes are held because Teams may show our own session.
     fn echo_held(&self, now: Instant) -> bool {
+        if cfg!(feature = "fault-no-echo-hold") {
+            return false;
+        }
         let after_clear = self
             .call
             .hold_after_clear
