@@ -84,7 +84,7 @@ pub fn run(scenario: &Scenario) -> Result<(), Failure> {
         .enable_all()
         .build()
         .expect("a tokio runtime");
-    let result = runtime.block_on(run_steps(scenario));
+    let result = runtime.block_on(run_steps(scenario, logs.0.clone()));
     result.map_err(|(step, at, message)| Failure {
         step,
         at,
@@ -95,18 +95,18 @@ pub fn run(scenario: &Scenario) -> Result<(), Failure> {
 
 type StepError = (usize, Duration, String);
 
-async fn run_steps(scenario: &Scenario) -> Result<(), StepError> {
+async fn run_steps(scenario: &Scenario, logs: Arc<Mutex<Vec<u8>>>) -> Result<(), StepError> {
     let mut world = World::start(&scenario.config, &scenario.start)
         .await
         .map_err(|error| (0, Duration::ZERO, format!("setup failed: {error:#}")))?;
+    world.set_logs(logs);
     let mut always: Vec<(usize, Expectation)> = scenario
         .start
         .expect_always
         .iter()
         .map(|expectation| (0, expectation.clone()))
         .collect();
-    check_all(&world, &always, 0, "expect_always")
-        .map_err(|message| (0, Duration::ZERO, message))?;
+    check_all(&world, &always, "expect_always").map_err(|message| (0, Duration::ZERO, message))?;
 
     let mut result = Ok(());
     'steps: for step in &scenario.steps {
@@ -119,7 +119,7 @@ async fn run_steps(scenario: &Scenario) -> Result<(), StepError> {
                     break 'steps;
                 }
             };
-            if let Err(message) = check_all(&world, &always, step.number, "expect_always") {
+            if let Err(message) = check_all(&world, &always, "expect_always") {
                 result = Err((step.number, world.elapsed(), message));
                 break 'steps;
             }
@@ -145,7 +145,7 @@ async fn run_steps(scenario: &Scenario) -> Result<(), StepError> {
             .map(|expectation| (step.number, expectation.clone()))
             .collect();
         for (label, list) in [("expect", &expectations), ("expect_always", &always)] {
-            if let Err(message) = check_all(&world, list, step.number, label) {
+            if let Err(message) = check_all(&world, list, label) {
                 result = Err(fail(message));
                 break 'steps;
             }
@@ -158,13 +158,19 @@ async fn run_steps(scenario: &Scenario) -> Result<(), StepError> {
 fn check_all(
     world: &World,
     expectations: &[(usize, Expectation)],
-    _step: usize,
     label: &str,
 ) -> Result<(), String> {
     if expectations.is_empty() {
         return Ok(());
     }
-    let observed = world.observe();
+    let mut observed = world.observe();
+    let wants_secrets = expectations
+        .iter()
+        .any(|(_, expectation)| *expectation == Expectation::LogsContainNoSecret);
+    if wants_secrets {
+        // Searching every log line for every token is slow, so only when asked.
+        observed.leaked_secrets = world.leaked_secrets();
+    }
     for (since_step, expectation) in expectations {
         if let Err(mismatch) = check(expectation, &observed) {
             return Err(format!(

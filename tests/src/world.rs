@@ -69,6 +69,8 @@ pub struct World {
     pub origin: Instant,
     first_request_id: u64,
     swyx_writes_before: usize,
+    /// The run's captured log output, searched for issued secrets.
+    logs: Option<Arc<Mutex<Vec<u8>>>>,
 }
 
 impl World {
@@ -121,6 +123,7 @@ impl World {
             origin: Instant::ZERO,
             first_request_id: 0,
             swyx_writes_before: 0,
+            logs: None,
         };
         if start.app_running {
             world.start_app(start.signed_in);
@@ -292,6 +295,43 @@ impl World {
             .await?;
         tracing::debug!(action, status = response.status().as_u16(), "peer request");
         Ok(())
+    }
+
+    /// Gives the world the run's captured log output, for [`World::leaked_secrets`].
+    pub fn set_logs(&mut self, logs: Arc<Mutex<Vec<u8>>>) {
+        self.logs = Some(logs);
+    }
+
+    /// Issued codes and tokens found in the captured logs or in any file the app wrote, each
+    /// shortened to its first characters.
+    pub fn leaked_secrets(&self) -> Vec<String> {
+        let mut haystacks = Vec::new();
+        if let Some(logs) = &self.logs {
+            haystacks.push(String::from_utf8_lossy(&logs.lock().unwrap()).into_owned());
+        }
+        let mut folders = vec![self.home.path().to_path_buf()];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    folders.push(path);
+                } else if let Ok(bytes) = std::fs::read(&path) {
+                    haystacks.push(String::from_utf8_lossy(&bytes).into_owned());
+                }
+            }
+        }
+        self.twin
+            .issued_secrets()
+            .into_iter()
+            .filter(|secret| haystacks.iter().any(|text| text.contains(secret.as_str())))
+            .map(|secret| {
+                format!(
+                    "{}… ({} chars)",
+                    &secret[..secret.len().min(6)],
+                    secret.len()
+                )
+            })
+            .collect()
     }
 
     /// Sends a command to the running app.
@@ -611,4 +651,43 @@ fn fault_options(options: &[&str]) -> anyhow::Result<(Option<u64>, u32)> {
         }
     }
     Ok((retry_after, count))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leaked_secret_is_found() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let config = RunConfig {
+                poll_interval: Duration::from_secs(2),
+                speaking_substitute: "Away".into(),
+            };
+            let start = Start {
+                teams: ("Available".into(), "Available".into()),
+                teams_preferred: None,
+                teams_out_of_office: false,
+                swyx: "Available".into(),
+                app_running: false,
+                signed_in: false,
+                expect_always: Vec::new(),
+            };
+            let mut world = World::start(&config, &start).await.unwrap();
+            let logs = Arc::new(Mutex::new(b"a clean log line\n".to_vec()));
+            world.set_logs(logs.clone());
+            assert!(world.leaked_secrets().is_empty());
+
+            let token = world.twin.issue_token_for("test");
+            logs.lock()
+                .unwrap()
+                .extend_from_slice(format!("Authorization: Bearer {token}\n").as_bytes());
+            assert_eq!(world.leaked_secrets().len(), 1);
+            world.shut_down().await;
+        });
+    }
 }

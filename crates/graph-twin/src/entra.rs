@@ -289,6 +289,13 @@ impl TokenStore {
         code
     }
 
+    /// Every authorization code, device code, access token and refresh token issued so far.
+    pub fn issued_secrets(&self) -> Vec<String> {
+        let codes = self.codes.keys().chain(self.devices.keys());
+        let tokens = self.access_tokens.keys().chain(self.refresh_tokens.keys());
+        codes.chain(tokens).cloned().collect()
+    }
+
     /// Authorization requests that got a code, oldest first.
     pub fn authorizations(&self) -> &[AuthorizeRecord] {
         &self.authorizations

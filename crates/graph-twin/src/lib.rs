@@ -275,6 +275,12 @@ impl Twin {
         self.shared.lock().tokens.authorizations().to_vec()
     }
 
+    /// Returns every code and token issued so far, so a test can search logs and files for
+    /// them.
+    pub fn issued_secrets(&self) -> Vec<String> {
+        self.shared.lock().tokens.issued_secrets()
+    }
+
     /// Issues a valid access token for the same user and client id with every consented
     /// permission. The log attributes its requests to `actor` (e.g. `peer`).
     pub fn issue_token_for(&self, actor: &str) -> String {
