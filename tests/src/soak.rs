@@ -4,6 +4,8 @@
 //! The same seed gives the same sequence of actions, so a failure is replayed with
 //! `soak --seed N`.
 
+use std::io::Write;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bridge::Command;
@@ -65,6 +67,29 @@ struct Expectations {
     undisturbed_call_writes: Option<usize>,
 }
 
+/// A log writer that appends to a shared buffer.
+#[derive(Clone)]
+struct LogSink(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogSink {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogSink {
+    type Writer = LogSink;
+
+    fn make_writer(&'a self) -> LogSink {
+        self.clone()
+    }
+}
+
 /// The result of a soak run.
 #[derive(Debug)]
 pub struct SoakReport {
@@ -121,9 +146,22 @@ pub async fn run(seed: u64, simulated: Duration) -> Result<SoakReport, SoakFailu
         recent_actions: log[log.len().saturating_sub(25)..].to_vec(),
     };
     let mut log: Vec<String> = Vec::new();
+    // The app core's log, kept to search it for secrets at the end. The runtime is
+    // single-threaded, so a thread-local default subscriber sees every task.
+    let logs = Arc::new(Mutex::new(Vec::new()));
+    let _subscriber = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "debug,graph_twin=warn,hyper=info,reqwest=info,h2=info",
+            ))
+            .with_ansi(false)
+            .with_writer(LogSink(logs.clone()))
+            .finish(),
+    );
     let mut world = World::start(&config, &start)
         .await
         .map_err(|error| fail(None, format!("setup: {error:#}"), &log))?;
+    world.set_logs(logs);
     let mut state = Expectations {
         clean: true,
         ..Expectations::default()
@@ -162,6 +200,14 @@ pub async fn run(seed: u64, simulated: Duration) -> Result<SoakReport, SoakFailu
         if let Err(violation) = check_invariants(&world, &mut state) {
             return Err(fail(Some(&world), violation, &log));
         }
+    }
+    let leaked = world.leaked_secrets();
+    if !leaked.is_empty() {
+        return Err(fail(
+            Some(&world),
+            format!("issued secrets in logs or files: {leaked:?}"),
+            &log,
+        ));
     }
     let simulated = world.elapsed();
     world.shut_down().await;
