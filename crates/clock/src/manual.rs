@@ -108,18 +108,22 @@ impl ManualClock {
 
     /// Waits in real time until every woken sleeper has run and no work is in progress.
     ///
-    /// While the counters show work, it sleeps briefly so that I/O can progress; once they are
-    /// quiet it only yields, several times in a row, so that tasks spawned or woken meanwhile
-    /// get to run and can show up as busy. This relies on a single-threaded runtime, where a
-    /// yield lets every other ready task run first.
+    /// While the counters show work, it sleeps briefly so that I/O can progress. Once they are
+    /// quiet, on a single-threaded runtime it only yields, several times in a row: a yield
+    /// lets every other ready task run first, so tasks spawned or woken meanwhile get to show
+    /// up as busy. On a multi-threaded runtime a yield says nothing about the other workers,
+    /// so there every quiet look also sleeps.
     pub async fn settle(&self) {
+        let single_threaded = matches!(
+            tokio::runtime::Handle::current().runtime_flavor(),
+            tokio::runtime::RuntimeFlavor::CurrentThread
+        );
         let mut quiet_looks = 0;
         while quiet_looks < SETTLE_QUIET_LOOKS {
             tokio::task::yield_now().await;
-            if self.is_quiet() {
-                quiet_looks += 1;
-            } else {
-                quiet_looks = 0;
+            let quiet = self.is_quiet();
+            quiet_looks = if quiet { quiet_looks + 1 } else { 0 };
+            if !quiet || !single_threaded {
                 tokio::time::sleep(SETTLE_POLL).await;
             }
         }
