@@ -147,7 +147,7 @@ pub async fn run(seed: u64, simulated: Duration) -> Result<SoakReport, SoakFailu
     };
     let mut log: Vec<String> = Vec::new();
     // The app core's log, kept to search it for secrets at the end. The runtime is
-    // single-threaded, so a thread-local default subscriber sees every task.
+    // single-threaded, so a thread-local default subscriber receives every task's events.
     let logs = Arc::new(Mutex::new(Vec::new()));
     let _subscriber = tracing::subscriber::set_default(
         tracing_subscriber::fmt()
@@ -318,7 +318,8 @@ async fn quiet_down(
         .iter()
         .any(|warning| warning == "conflict")
     {
-        // Random manual changes can look like another engine fighting us; the user answers.
+        // Random manual changes can look like another engine fighting us, so the soak resolves the
+        // conflict as the user would.
         log.push(format!(
             "{:>10.1?} resolve conflict (quiet)",
             world.elapsed()

@@ -75,7 +75,7 @@ pub struct World {
 
 impl World {
     /// Sets up the starting state; the app is started, signed in and attached unless the
-    /// scenario says otherwise.
+    /// scenario starts it signed out or not running.
     pub async fn start(config: &RunConfig, start: &Start) -> anyhow::Result<World> {
         let clock = ManualClock::new(SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000));
         let shared: SharedClock = Arc::new(clock.clone());
@@ -530,7 +530,7 @@ impl World {
         Ok(())
     }
 
-    /// What the expectations are checked against.
+    /// Returns the state the expectations are checked against.
     pub fn observe(&self) -> Observed {
         let presence = self.twin.presence();
         let client_id = &self.twin.config().registration.client_id;

@@ -22,7 +22,7 @@ use crate::snapshot::{unix_millis, HistoryEntry, NotificationCounts, Snapshot, S
 /// How long quit, log-off and suspend wait for the `clearPresence` of the own session.
 pub const SHUTDOWN_CLEAR_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// The longest random delay before the first poll after start or resume, in milliseconds.
+/// The maximum random delay before the first poll after start or resume, in milliseconds.
 const FIRST_POLL_DELAY_MAX_MS: u64 = 10_000;
 
 /// A wall-clock jump larger than the monotonic time by this much counts as a machine sleep.
@@ -137,12 +137,12 @@ impl Core {
         }
     }
 
-    /// The latest snapshot.
+    /// Returns the latest snapshot.
     pub fn snapshot(&self) -> Snapshot {
         self.snapshots.borrow().clone()
     }
 
-    /// A receiver that sees every new snapshot.
+    /// Returns a receiver that gets every new snapshot.
     pub fn subscribe(&self) -> watch::Receiver<Snapshot> {
         self.snapshots.clone()
     }

@@ -19,7 +19,7 @@ use crate::ports::{Account, BoxFuture, Notifier, SignInError, TeamsPort};
 use crate::teams::GraphTeams;
 use crate::{Core, CoreParts};
 
-/// Why the core could not start.
+/// An error that kept the core from starting.
 #[derive(Debug, thiserror::Error)]
 pub enum LaunchError {
     #[error("the Graph twin for demo mode did not start")]
@@ -30,7 +30,7 @@ pub enum LaunchError {
     Url { name: &'static str, value: String },
 }
 
-/// What a started core comes with.
+/// A started core and the handles that come with it.
 pub struct Launched {
     pub core: Core,
     /// Present in demo mode.
@@ -122,7 +122,8 @@ fn parse_url(name: &'static str, value: &str) -> Result<Url, LaunchError> {
     })
 }
 
-/// The Graph twin's settings for demo mode: the demo user signs in without a password page.
+/// Returns the Graph twin's settings for demo mode, where the demo user signs in without a
+/// password page.
 pub fn demo_twin_config() -> TwinConfig {
     TwinConfig {
         sign_in: SignInBehaviour::AutoConsent,
@@ -132,7 +133,7 @@ pub fn demo_twin_config() -> TwinConfig {
     }
 }
 
-/// The Graph client's settings for a twin.
+/// Returns the Graph client's settings for a twin.
 pub fn twin_graph_config(twin: &Twin) -> GraphConfig {
     GraphConfig {
         authority_host: twin.authority_host(),

@@ -11,14 +11,14 @@ use swyx::automation::Connector;
 #[cfg(windows)]
 const SWYX_CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The connector to the user's running SwyxIt!: the COM layer on Windows.
+/// Returns the connector to the user's running SwyxIt!: the COM layer on Windows.
 #[cfg(windows)]
 pub fn swyx_connector(clock: SharedClock) -> Arc<dyn Connector> {
     swyx_com::connector(clock, SWYX_CALL_TIMEOUT)
 }
 
-/// The connector to the user's running SwyxIt!. SwyxIt! exists only on Windows, so elsewhere
-/// the client is never running.
+/// Returns a connector whose SwyxIt! is never running, because SwyxIt! exists only on
+/// Windows.
 #[cfg(not(windows))]
 pub fn swyx_connector(_clock: SharedClock) -> Arc<dyn Connector> {
     Arc::new(no_swyxit::NoSwyxIt)

@@ -25,13 +25,13 @@ impl GraphTeams {
         }
     }
 
-    /// The authenticator, for "Sign in with a code".
+    /// Returns the authenticator, for "Sign in with a code".
     pub fn authenticator(&self) -> &Arc<Authenticator> {
         self.client.authenticator()
     }
 
     /// Reads the account for the window. Only an expired sign-in fails it: when `GET /me`
-    /// fails for another reason the sign-in stands and the account stays unknown (empty), so
+    /// fails for another reason the sign-in is kept and the account stays unknown (empty), so
     /// that a network error at start does not leave the app signed out.
     async fn account(&self, persistence: Persistence) -> Result<Account, SignInError> {
         let not_persisted_reason = persistence.warning();

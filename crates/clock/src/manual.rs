@@ -100,7 +100,7 @@ impl ManualClock {
         }
     }
 
-    /// Moves the wall clock forward by `jump` while monotonic time stands still, as an OS
+    /// Moves the wall clock forward by `jump` while monotonic time does not move, as an OS
     /// suspend does on Linux.
     pub fn skew_wall(&self, jump: Duration) {
         self.state().wall_skew += jump;
@@ -111,7 +111,7 @@ impl ManualClock {
     /// While the counters show work, it sleeps briefly so that I/O can progress. Once they are
     /// quiet, on a single-threaded runtime it only yields, several times in a row: a yield
     /// lets every other ready task run first, so tasks spawned or woken meanwhile get to show
-    /// up as busy. On a multi-threaded runtime a yield says nothing about the other workers,
+    /// up as busy. On a multi-threaded runtime a yield tells nothing about the other workers,
     /// so there every quiet look also sleeps.
     pub async fn settle(&self) {
         let single_threaded = matches!(
