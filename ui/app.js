@@ -213,7 +213,18 @@ function renderAccounts(s) {
   show($('sign-in-code'), !account);
   show($('sign-out'), Boolean(account));
   $('sign-in').disabled = s.snapshot.signing_in;
+  $('sign-in-code').disabled = s.snapshot.signing_in;
   setText($('sign-in'), s.snapshot.signing_in ? t('signingIn') : t('signIn'));
+
+  const code = s.snapshot.device_code;
+  show($('device-code'), Boolean(code));
+  if (code) {
+    setText($('device-code-text'), t('deviceCodeText', {
+      uri: code.verification_uri,
+      time: formatTime(code.expires_at_unix_ms),
+    }));
+    setText($('device-code-value'), code.user_code);
+  }
 
   const identity = s.snapshot.swyx_identity;
   setText($('swyx-email'), identity.email ?? t('none'));
@@ -336,6 +347,7 @@ function bindControls() {
     $(id).addEventListener('click', () => call('sign_in'));
   }
   $('sign-in-code').addEventListener('click', () => call('sign_in_with_code'));
+  $('cancel-sign-in').addEventListener('click', () => call('cancel_sign_in'));
   $('sign-out').addEventListener('click', () => call('sign_out'));
 }
 

@@ -21,6 +21,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         resolve_conflict,
         sign_in,
         sign_in_with_code,
+        cancel_sign_in,
         sign_out,
         save_settings,
         set_language,
@@ -73,12 +74,14 @@ fn sign_in(shell: State<'_, Shell>) -> Result<(), CommandError> {
     shell.sign_in()
 }
 
-// FIXME: the device code flow ("Sign in with a code") has no command in the app core yet;
-// a `Command::SignInWithCode` that reports the user code and URL in the snapshot would let
-// this call it.
 #[tauri::command]
-fn sign_in_with_code() -> Result<(), CommandError> {
-    Err(CommandError::Unsupported("sign-in with a code"))
+fn sign_in_with_code(shell: State<'_, Shell>) -> Result<(), CommandError> {
+    shell.sign_in_with_code()
+}
+
+#[tauri::command]
+fn cancel_sign_in(shell: State<'_, Shell>) -> Result<(), CommandError> {
+    shell.cancel_sign_in()
 }
 
 #[tauri::command]

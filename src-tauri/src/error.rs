@@ -20,9 +20,6 @@ pub enum CommandError {
     /// A machine policy locks this setting.
     #[error("{setting} is managed by a machine policy")]
     Managed { setting: &'static str },
-    /// A feature the app core cannot carry out yet.
-    #[error("{0} is not available yet")]
-    Unsupported(&'static str),
     #[error("the demo tour is already running")]
     TourRunning,
     #[error("settings not saved")]
@@ -39,7 +36,6 @@ impl CommandError {
             CommandError::NotDemo => "not-demo",
             CommandError::Invalid { .. } => "invalid",
             CommandError::Managed { .. } => "managed",
-            CommandError::Unsupported(_) => "unsupported",
             CommandError::TourRunning => "tour-running",
             CommandError::Config(_) => "config",
             CommandError::Autostart(_) => "autostart",

@@ -163,6 +163,16 @@ impl Shell {
         self.send(Command::SignIn)
     }
 
+    /// Starts "Sign in with a code"; the code arrives with the next state.
+    pub fn sign_in_with_code(&self) -> Result<(), CommandError> {
+        self.send(Command::SignInWithCode)
+    }
+
+    /// Cancels a "Sign in with a code" that waits for the user.
+    pub fn cancel_sign_in(&self) -> Result<(), CommandError> {
+        self.send(Command::CancelSignIn)
+    }
+
     /// Signs out and deletes the stored tokens.
     pub fn sign_out(&self) -> Result<(), CommandError> {
         self.send(Command::SignOut)

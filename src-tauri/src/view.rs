@@ -242,6 +242,7 @@ pub(crate) mod tests {
             account: None,
             sign_in_error: None,
             signing_in: false,
+            device_code: None,
             swyx_identity: SwyxIdentity::default(),
             notifications: NotificationCounts::default(),
             stopped: false,

@@ -334,6 +334,11 @@ impl World {
             .collect()
     }
 
+    /// Returns the running app's latest snapshot.
+    pub fn snapshot(&self) -> anyhow::Result<bridge::Snapshot> {
+        Ok(self.app()?.snapshot())
+    }
+
     /// Sends a command to the running app.
     pub fn send(&self, command: Command) -> anyhow::Result<()> {
         self.app()?.send(command);

@@ -32,6 +32,10 @@ const CLOCK_JUMP_THRESHOLD: Duration = Duration::from_secs(5);
 #[derive(Debug)]
 pub enum Command {
     SignIn,
+    /// "Sign in with a code": the code appears in the snapshot until the sign-in ends.
+    SignInWithCode,
+    /// Cancels a "Sign in with a code" that waits for the user.
+    CancelSignIn,
     SignOut,
     SetSync(bool),
     SetDirection {
@@ -77,6 +81,7 @@ enum Message {
     Command(Command),
     Input(Input),
     SignInDone(Result<crate::Account, crate::SignInError>),
+    DeviceCode(crate::ports::DeviceCode),
 }
 
 impl Core {
@@ -90,6 +95,7 @@ impl Core {
             account: None,
             sign_in_error: None,
             signing_in: false,
+            device_code: None,
             swyx_identity: SwyxIdentity::default(),
             notifications: NotificationCounts::default(),
             stopped: false,
@@ -242,6 +248,15 @@ impl Driver {
         match message {
             Message::Input(input) => self.feed(input),
             Message::SignInDone(result) => self.on_sign_in_done(result),
+            Message::DeviceCode(code) => {
+                self.snapshot.device_code = Some(crate::snapshot::DeviceCodeView {
+                    expires_at_unix_ms: unix_millis(&*self.clock, code.expires_at),
+                    user_code: code.user_code,
+                    verification_uri: code.verification_uri,
+                    message: code.message,
+                });
+                self.publish();
+            }
             Message::Command(command) => return self.on_command(command, inbox).await,
         }
         std::ops::ControlFlow::Continue(())
@@ -254,6 +269,8 @@ impl Driver {
     ) -> std::ops::ControlFlow<()> {
         match command {
             Command::SignIn => self.start_sign_in(false),
+            Command::SignInWithCode => self.start_sign_in_with_code(),
+            Command::CancelSignIn => self.teams.cancel_sign_in(),
             Command::SignOut => {
                 self.feed(Input::SignedOut);
                 self.finish_graph_writes(inbox).await;
@@ -372,8 +389,26 @@ impl Driver {
         });
     }
 
+    fn start_sign_in_with_code(&mut self) {
+        let teams = self.teams.clone();
+        let messages = self.messages.clone();
+        let clock = self.clock.clone();
+        self.snapshot.signing_in = true;
+        self.publish();
+        tokio::spawn(async move {
+            let shown = messages.clone();
+            let show_clock = clock.clone();
+            let show: crate::ports::ShowDeviceCode = Box::new(move |code| {
+                let _ = shown.send((Message::DeviceCode(code), show_clock.busy()));
+            });
+            let result = teams.sign_in_with_code(show).await;
+            let _ = messages.send((Message::SignInDone(result), clock.busy()));
+        });
+    }
+
     fn on_sign_in_done(&mut self, result: Result<crate::Account, crate::SignInError>) {
         self.snapshot.signing_in = false;
+        self.snapshot.device_code = None;
         match result {
             Ok(account) => {
                 info!("signed in");

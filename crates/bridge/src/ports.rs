@@ -38,6 +38,22 @@ pub struct SignInError {
     pub link: Option<String>,
 }
 
+/// What the window shows for "Sign in with a code".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceCode {
+    /// The code the user types in on the sign-in page.
+    pub user_code: String,
+    /// The page where the code is entered.
+    pub verification_uri: String,
+    /// Entra ID's own instruction, when it sent one.
+    pub message: Option<String>,
+    /// When the code expires, on the core's clock.
+    pub expires_at: clock::Instant,
+}
+
+/// Receives the code of a started "Sign in with a code".
+pub type ShowDeviceCode = Box<dyn Fn(DeviceCode) + Send + Sync>;
+
 /// The Teams side: Graph presence and the app's call session.
 pub trait TeamsPort: Send + Sync + 'static {
     /// Reads `GET /me/presence`, with the poll timeout.
@@ -51,6 +67,26 @@ pub trait TeamsPort: Send + Sync + 'static {
 
     /// Signs in interactively (browser, or the scripted stand-in in demo mode).
     fn sign_in(&self) -> BoxFuture<'_, Result<Account, SignInError>>;
+
+    /// Signs in with the device code flow: `show` receives the code to enter on another
+    /// device, then the future waits until the sign-in completes, expires or is cancelled.
+    fn sign_in_with_code(
+        &self,
+        show: ShowDeviceCode,
+    ) -> BoxFuture<'_, Result<Account, SignInError>> {
+        drop(show);
+        Box::pin(async {
+            Err(SignInError {
+                code: None,
+                message: "sign-in with a code is not available here".into(),
+                action: "Sign in through the browser".into(),
+                link: None,
+            })
+        })
+    }
+
+    /// Cancels a "Sign in with a code" that is waiting for the user.
+    fn cancel_sign_in(&self) {}
 
     /// Forgets the tokens and deletes the keyring entry.
     fn sign_out(&self) -> BoxFuture<'_, ()>;

@@ -25,6 +25,17 @@ pub struct HistoryEntry {
     pub event: SyncEvent,
 }
 
+/// A started "Sign in with a code", as the window shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceCodeView {
+    pub user_code: String,
+    pub verification_uri: String,
+    /// Entra ID's own instruction, when it sent one.
+    pub message: Option<String>,
+    /// When the code expires, in milliseconds since the Unix epoch.
+    pub expires_at_unix_ms: u64,
+}
+
 /// Notifications raised so far, per kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct NotificationCounts {
@@ -59,6 +70,8 @@ pub struct Snapshot {
     pub sign_in_error: Option<SignInError>,
     /// True while an interactive sign-in is under way.
     pub signing_in: bool,
+    /// The code to enter while a "Sign in with a code" waits for the user.
+    pub device_code: Option<DeviceCodeView>,
     pub swyx_identity: SwyxIdentity,
     pub notifications: NotificationCounts,
     /// Set once the core has stopped (quit, or the task ended).

@@ -6,13 +6,15 @@ use std::time::Duration;
 use engine::{GraphFailure, GraphWrite, GraphWriteResult, TeamsPresence};
 use graph::{AuthError, Authenticator, GraphClient, OpenUrl, Persistence, Restored};
 
-use crate::ports::{Account, BoxFuture, SignInError, TeamsPort};
+use crate::ports::{Account, BoxFuture, DeviceCode, ShowDeviceCode, SignInError, TeamsPort};
 
 /// [`TeamsPort`] over the Graph client.
 pub struct GraphTeams {
     client: GraphClient,
     browser: OpenUrl,
     callback_timeout: Duration,
+    /// Wakes a "Sign in with a code" that waits for the user, to cancel it.
+    cancel_code: tokio::sync::Notify,
 }
 
 impl GraphTeams {
@@ -22,6 +24,7 @@ impl GraphTeams {
             client: GraphClient::new(auth),
             browser,
             callback_timeout: graph::DEFAULT_CALLBACK_TIMEOUT,
+            cancel_code: tokio::sync::Notify::new(),
         }
     }
 
@@ -128,6 +131,35 @@ impl TeamsPort for GraphTeams {
                 .map_err(|error| sign_in_error(&error))?;
             self.account(persistence).await
         })
+    }
+
+    fn sign_in_with_code(
+        &self,
+        show: ShowDeviceCode,
+    ) -> BoxFuture<'_, Result<Account, SignInError>> {
+        Box::pin(async move {
+            let auth = self.authenticator();
+            let flow = auth
+                .start_device_code()
+                .await
+                .map_err(|error| sign_in_error(&error))?;
+            show(DeviceCode {
+                user_code: flow.prompt.user_code.clone(),
+                verification_uri: flow.prompt.verification_uri.clone(),
+                message: flow.prompt.message.clone(),
+                expires_at: flow.prompt.expires_at,
+            });
+            let cancelled = self.cancel_code.notified();
+            let persistence = auth
+                .complete_device_code(flow, cancelled)
+                .await
+                .map_err(|error| sign_in_error(&error))?;
+            self.account(persistence).await
+        })
+    }
+
+    fn cancel_sign_in(&self) {
+        self.cancel_code.notify_waiters();
     }
 
     fn sign_out(&self) -> BoxFuture<'_, ()> {

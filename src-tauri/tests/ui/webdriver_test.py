@@ -154,6 +154,23 @@ def check_sign_out_and_in(session):
     print("account: signed out and in again")
 
 
+def check_sign_in_with_code(session, screenshots):
+    """Sign in with a code shows the code and its page; the demo twin approves it after a few
+    seconds, as a user on another device would, and the account returns."""
+    upn = session.text("#upn")
+    session.click("#sign-out")
+    session.wait("the account to be gone", lambda: session.text("#upn") == "—")
+    session.click("#sign-in-code")
+    session.wait("the code panel", lambda: visible(session, "#device-code"))
+    code = session.text("#device-code-value")
+    assert code.strip(), "the panel shows a code"
+    assert "127.0.0.1" in session.text("#device-code-text"), session.text("#device-code-text")
+    session.screenshot(os.path.join(screenshots, "window-sign-in-code.png"), anchor="#device-code")
+    session.wait_text("#upn", upn)
+    session.wait("the code panel to go", lambda: not visible(session, "#device-code"))
+    print(f"account: signed in again with the code {code!r}")
+
+
 def select_language(session, language):
     session.click(f"#language option[value='{language}']")
     # A click on an option does not fire `change` reliably through the driver, so the script
@@ -247,6 +264,7 @@ def main():
         check_sync_switch(session)
         check_keyboard(session)
         check_sign_out_and_in(session)
+        check_sign_in_with_code(session, options.screenshots)
         session.screenshot(os.path.join(options.screenshots, "window-en.png"))
         check_languages(session, options.screenshots)
         check_demo_rows(session)
