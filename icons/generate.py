@@ -146,6 +146,22 @@ def write_png(path, rows, size):
         file.write(png)
 
 
+def write_ico(path, pngs):
+    """Write an ICO file whose images are PNGs, as Windows Vista and later read them.
+
+    `pngs` holds (size, PNG bytes) pairs; the Windows build embeds the file as the app icon."""
+    header = struct.pack("<HHH", 0, 1, len(pngs))
+    offset = len(header) + 16 * len(pngs)
+    entries = b""
+    for size, png in pngs:
+        # A width or height of 256 is written as 0.
+        side = 0 if size >= 256 else size
+        entries += struct.pack("<BBBBHHII", side, side, 0, 0, 1, 32, len(png), offset)
+        offset += len(png)
+    with open(path, "wb") as file:
+        file.write(header + entries + b"".join(png for _, png in pngs))
+
+
 def main():
     outputs = []
     for size in (32, 128):
@@ -160,6 +176,12 @@ def main():
     window_icon = os.path.join(HERE, "..", "ui", "icon-32.png")
     write_png(window_icon, render(app_layers(), 32), 32)
     print("../ui/icon-32.png")
+    pngs = []
+    for size in (32, 128):
+        with open(os.path.join(HERE, f"icon-{size}.png"), "rb") as file:
+            pngs.append((size, file.read()))
+    write_ico(os.path.join(HERE, "icon.ico"), pngs)
+    print("icon.ico")
 
 
 if __name__ == "__main__":

@@ -387,7 +387,8 @@ impl Shell {
     }
 
     /// Announces a sleep to the core and waits until it cleared the own session (at most the
-    /// core's shutdown timeout).
+    /// core's shutdown timeout). Only Linux's logind watcher calls it so far.
+    #[cfg(target_os = "linux")]
     pub async fn suspend(&self) {
         let (done, finished) = tokio::sync::oneshot::channel();
         if self.send(Command::Suspend(done)).is_ok() {
@@ -396,6 +397,7 @@ impl Shell {
     }
 
     /// Tells the core that the machine woke up.
+    #[cfg(target_os = "linux")]
     pub fn resumed(&self) -> Result<(), CommandError> {
         self.send(Command::Resumed)
     }
