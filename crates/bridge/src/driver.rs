@@ -111,7 +111,6 @@ impl Core {
             next_wake: None,
             suspended: false,
             last_clock_reading: (clock.now(), clock.wall_now()),
-            seen_history: 0,
             graph_writes_in_flight: Vec::new(),
             randomize_polls: parts.randomize_polls,
             delay_next_poll: parts.randomize_polls,
@@ -183,7 +182,6 @@ struct Driver {
     suspended: bool,
     /// Monotonic and wall time at the last loop turn, to notice a machine sleep.
     last_clock_reading: (Instant, std::time::SystemTime),
-    seen_history: usize,
     graph_writes_in_flight: Vec<tokio::task::JoinHandle<()>>,
     randomize_polls: bool,
     /// Set at start and resume: the next poll waits a random 0–10 s.
@@ -452,8 +450,9 @@ impl Driver {
         for unknown in self.engine.take_unknown_values() {
             info!(value = ?unknown, "unknown Graph presence value; mapped by the fallback rules");
         }
-        self.log_new_syncs();
-        self.publish();
+        let view = self.engine.view();
+        self.log_new_syncs(&view);
+        self.publish_view(view);
     }
 
     fn execute(&mut self, now: Instant, action: Action) -> Option<Input> {
@@ -589,15 +588,14 @@ impl Driver {
         }
     }
 
-    fn log_new_syncs(&mut self) {
-        let view = self.engine.view();
-        // The engine keeps the last 20; count only entries newer than the last one logged.
-        let newest_seen = self.snapshot.history.last().map(|entry| entry.event.at);
-        for event in view
-            .history
-            .iter()
-            .filter(|event| newest_seen.is_none_or(|at| event.at > at))
-        {
+    /// Logs the syncs in `view` that the last published snapshot did not have yet.
+    fn log_new_syncs(&self, view: &engine::View) {
+        // The engine keeps only the last 20, so the new ones follow the newest one published.
+        let newest_published = self.snapshot.history.last().map(|entry| &entry.event);
+        let first_new = newest_published
+            .and_then(|newest| view.history.iter().rposition(|event| event == newest))
+            .map_or(0, |position| position + 1);
+        for event in &view.history[first_new..] {
             info!(
                 direction = ?event.direction,
                 from = %event.from,
@@ -606,11 +604,14 @@ impl Driver {
                 "sync applied"
             );
         }
-        self.seen_history = view.history.len();
     }
 
     fn publish(&mut self) {
         let view = self.engine.view();
+        self.publish_view(view);
+    }
+
+    fn publish_view(&mut self, view: engine::View) {
         self.snapshot.history = view
             .history
             .iter()

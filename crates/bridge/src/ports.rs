@@ -120,7 +120,8 @@ pub enum SwyxReport {
     },
 }
 
-/// Shows desktop notifications; the driver calls it at most once per episode.
+/// Shows desktop notifications. The engine asks for one only once per episode, and the
+/// driver passes each request on.
 pub trait Notifier: Send + Sync + 'static {
     fn notify(&self, kind: NotificationKind);
 }
