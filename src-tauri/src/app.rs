@@ -6,14 +6,16 @@
 use anyhow::Context;
 use bridge::config::StartMode;
 use tauri::{AppHandle, Emitter, Manager, RunEvent, Runtime, WindowEvent};
-use tauri_plugin_autostart::{MacosLauncher, ManagerExt};
+use tauri_plugin_autostart::ManagerExt;
 use tracing::{error, info, warn};
 
 use crate::commands;
 use crate::headless::shutdown_signal;
+use crate::lifecycle::{self, LifecycleEvent};
 use crate::shell::Shell;
 use crate::tray::Tray;
 use crate::tray_host;
+use crate::uninstall::AUTOSTART_NAME;
 use crate::wiring::{self, Options};
 
 /// The label of the one window.
@@ -28,10 +30,11 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
             info!("second launch: showing the first instance's window");
             show_main_window(app);
         }))
-        .plugin(tauri_plugin_autostart::init(
-            MacosLauncher::LaunchAgent,
-            None,
-        ))
+        .plugin(
+            tauri_plugin_autostart::Builder::new()
+                .app_name(AUTOSTART_NAME)
+                .build(),
+        )
         .invoke_handler(commands::handler())
         .on_window_event(|window, event| {
             if let WindowEvent::CloseRequested { api, .. } = event {
@@ -79,8 +82,7 @@ fn setup(app: &mut tauri::App, options: &Options) -> anyhow::Result<()> {
     let show_at_start = show_at_start || tray.is_none();
     tauri::async_runtime::spawn(forward_state(handle.clone(), tray));
     tauri::async_runtime::spawn(quit_on_signal(handle.clone()));
-    #[cfg(target_os = "linux")]
-    tauri::async_runtime::spawn(follow_sleeps(handle.clone()));
+    tauri::async_runtime::spawn(follow_lifecycle(handle.clone()));
     if options.demo_tour {
         if let Err(error) = handle.state::<Shell>().start_tour() {
             warn!(error = %error.detail(), "demo tour not started");
@@ -131,19 +133,29 @@ fn enable_start_at_login<R: Runtime>(app: &AppHandle<R>, shell: &Shell) {
     }
 }
 
-/// Passes logind's sleep announcements to the core; without a system bus it logs why not.
-#[cfg(target_os = "linux")]
-async fn follow_sleeps<R: Runtime>(app: AppHandle<R>) {
-    let connection = match zbus::Connection::system().await {
-        Ok(connection) => connection,
-        Err(error) => {
-            info!(%error, "no system bus: sleeps are noticed only after the wake-up");
-            return;
+/// Passes the OS session's sleeps, wake-ups and end to the core; the session's end also
+/// quits the app.
+async fn follow_lifecycle<R: Runtime>(app: AppHandle<R>) {
+    let mut events = lifecycle::follow();
+    while let Some(event) = events.recv().await {
+        let shell = app.state::<Shell>();
+        match event {
+            LifecycleEvent::Suspending(ack) => {
+                shell.suspend().await;
+                let _ = ack.send(());
+            }
+            LifecycleEvent::Resumed => {
+                if let Err(error) = shell.resumed() {
+                    warn!(error = %error.detail(), "resume not passed to the core");
+                }
+            }
+            LifecycleEvent::SessionEnding(ack) => {
+                shell.quit().await;
+                let _ = ack.send(());
+                app.exit(0);
+                return;
+            }
         }
-    };
-    let shell = app.state::<Shell>();
-    if let Err(error) = crate::sleep::watch(&connection, &*shell).await {
-        warn!(%error, "sleep announcements not followed; sleeps are noticed after the wake-up");
     }
 }
 

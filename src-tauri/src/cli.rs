@@ -23,6 +23,12 @@ pub struct Args {
     #[arg(long)]
     pub headless: bool,
 
+    /// Stop this user's running instance (it clears its Teams call status first), then remove
+    /// the user's sign-in from the OS keyring, the session marker, the logs and the start at
+    /// login entry, and exit. Uninstallers run this for each user; settings stay.
+    #[arg(long)]
+    pub uninstall: bool,
+
     /// Write the member names and parameter types of the running SwyxIt!'s client API to
     /// FILE, then exit (Windows only).
     #[arg(long, value_name = "FILE")]

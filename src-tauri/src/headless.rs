@@ -6,6 +6,7 @@ use bridge::config::StartMode;
 use bridge::Snapshot;
 use tracing::{info, warn};
 
+use crate::lifecycle::{self, LifecycleEvent};
 use crate::wiring::{self, Options};
 
 /// Runs until Ctrl-C (or SIGTERM), then clears the own session and returns.
@@ -46,17 +47,27 @@ async fn run_core(options: &Options) -> anyhow::Result<()> {
     let mut snapshots = started.core.subscribe();
     let mut last = Summary::of(&snapshots.borrow_and_update());
     last.log();
-    // The block ends the borrow of the core by `sleeps` before `quit` takes the core.
+    let mut lifecycle = lifecycle::follow();
+    let mut following_lifecycle = true;
+    let mut session_ending = None;
     let stopped_by_itself = {
-        let sleeps = follow_sleeps(&started.core);
-        tokio::pin!(sleeps);
-        let mut following_sleeps = true;
         // Created once, so that a signal between two turns of the loop is not missed.
         let shutdown = shutdown_signal();
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
-                () = &mut sleeps, if following_sleeps => following_sleeps = false,
+                event = lifecycle.recv(), if following_lifecycle => match event {
+                    Some(LifecycleEvent::Suspending(ack)) => {
+                        started.core.suspend().await;
+                        let _ = ack.send(());
+                    }
+                    Some(LifecycleEvent::Resumed) => started.core.send(bridge::Command::Resumed),
+                    Some(LifecycleEvent::SessionEnding(ack)) => {
+                        session_ending = Some(ack);
+                        break false;
+                    }
+                    None => following_lifecycle = false,
+                },
                 changed = snapshots.changed() => {
                     if changed.is_err() {
                         break true;
@@ -80,42 +91,11 @@ async fn run_core(options: &Options) -> anyhow::Result<()> {
     }
     info!("quitting: clearing the own session");
     started.core.quit().await;
+    if let Some(ack) = session_ending {
+        let _ = ack.send(());
+    }
     info!("stopped");
     Ok(())
-}
-
-/// Passes logind's sleep announcements to the core, on Linux; returns when that is not possible.
-async fn follow_sleeps(core: &bridge::Core) {
-    #[cfg(target_os = "linux")]
-    {
-        let connection = match zbus::Connection::system().await {
-            Ok(connection) => connection,
-            Err(error) => {
-                info!(%error, "no system bus: sleeps are noticed only after the wake-up");
-                return;
-            }
-        };
-        if let Err(error) = crate::sleep::watch(&connection, &CoreSleep(core)).await {
-            warn!(%error, "sleep announcements not followed; sleeps are noticed after the wake-up");
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = core;
-}
-
-/// The core as the receiver of sleep announcements.
-#[cfg(target_os = "linux")]
-struct CoreSleep<'a>(&'a bridge::Core);
-
-#[cfg(target_os = "linux")]
-impl crate::sleep::SleepHandler for CoreSleep<'_> {
-    fn suspending(&self) -> bridge::ports::BoxFuture<'_, ()> {
-        Box::pin(self.0.suspend())
-    }
-
-    fn resumed(&self) {
-        self.0.send(bridge::Command::Resumed);
-    }
 }
 
 /// The parts of a snapshot worth a log line when they change. Status texts, the UPN and the

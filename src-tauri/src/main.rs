@@ -13,14 +13,18 @@ mod commands;
 mod error;
 mod headless;
 mod i18n;
+mod lifecycle;
 mod logging;
+#[cfg(target_os = "linux")]
+mod logind;
 mod notifier;
 mod shell;
-#[cfg(target_os = "linux")]
-mod sleep;
 mod tray;
 mod tray_host;
+mod uninstall;
 mod view;
+#[cfg(windows)]
+mod windows_session;
 mod wiring;
 
 #[cfg(test)]
@@ -38,6 +42,14 @@ fn main() -> ExitCode {
         return probe_swyx(file);
     }
     let paths = Paths::for_user();
+    if args.uninstall {
+        // No log file: the state folder with the logs is one of the things removed.
+        return if uninstall::run(&paths) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
     let logs = logging::init(&paths.log_dir);
     info!(
         version = env!("CARGO_PKG_VERSION"),

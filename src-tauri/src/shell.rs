@@ -387,8 +387,7 @@ impl Shell {
     }
 
     /// Announces a sleep to the core and waits until it cleared the own session (at most the
-    /// core's shutdown timeout). Only Linux's logind watcher calls it so far.
-    #[cfg(target_os = "linux")]
+    /// core's shutdown timeout).
     pub async fn suspend(&self) {
         let (done, finished) = tokio::sync::oneshot::channel();
         if self.send(Command::Suspend(done)).is_ok() {
@@ -397,7 +396,6 @@ impl Shell {
     }
 
     /// Tells the core that the machine woke up.
-    #[cfg(target_os = "linux")]
     pub fn resumed(&self) -> Result<(), CommandError> {
         self.send(Command::Resumed)
     }
@@ -411,19 +409,6 @@ impl Shell {
             info!("core stopped");
         } else {
             warn!("quit requested twice");
-        }
-    }
-}
-
-#[cfg(target_os = "linux")]
-impl crate::sleep::SleepHandler for Shell {
-    fn suspending(&self) -> bridge::ports::BoxFuture<'_, ()> {
-        Box::pin(self.suspend())
-    }
-
-    fn resumed(&self) {
-        if let Err(error) = Shell::resumed(self) {
-            warn!(error = %error.detail(), "resume not passed to the core");
         }
     }
 }

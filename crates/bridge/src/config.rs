@@ -292,8 +292,20 @@ pub fn save(path: &Path, file: &ConfigFile) -> Result<(), ConfigError> {
     std::fs::rename(&temporary, path).map_err(write_error)
 }
 
-/// Reads the policy; a missing file is an empty policy, an invalid one is logged and ignored.
+/// Reads the machine policy. On Windows the registry key
+/// (`crate::policy_registry::POLICY_KEY`) wins when it exists; otherwise, and on other
+/// systems, the file at `path`. A missing file is an empty policy; an invalid key or file is
+/// logged and ignored.
 pub fn load_policy(path: &Path) -> Policy {
+    #[cfg(windows)]
+    match crate::policy_registry::read_machine_policy() {
+        Ok(Some(policy)) => return policy,
+        Ok(None) => {}
+        Err(error) => {
+            tracing::error!(%error, "invalid policy in the registry ignored");
+            return Policy::default();
+        }
+    }
     match std::fs::read_to_string(path) {
         Ok(text) => toml::from_str(&text).unwrap_or_else(|error| {
             tracing::error!(path = %path.display(), %error, "invalid policy file ignored");

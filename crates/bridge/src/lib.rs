@@ -12,10 +12,12 @@ pub mod driver;
 pub mod launch;
 pub mod marker;
 mod platform;
+pub mod policy_registry;
 pub mod ports;
 pub mod snapshot;
 pub mod swyx_side;
 pub mod teams;
+pub mod uninstall;
 
 pub use driver::{Command, Core, CoreParts};
 pub use ports::{Account, Notifier, SignInError, SwyxEventSource, SwyxPort, TeamsPort};
