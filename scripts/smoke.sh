@@ -159,7 +159,7 @@ env DISPLAY=":$display_number" HOME="$work/home" PRESENCE_BRIDGE_HOME="$work/hom
     2>"$work/session.err" || status=$?
 grep -v 'dbus-daemon\|SpiRegistry' "$work/session.err" >&2 || true
 
-log=$(ls "$work"/home/logs/presence-bridge.*.log 2>/dev/null | head -n 1 || true)
+log=$(ls "$work"/home/state/logs/presence-bridge.*.log 2>/dev/null | head -n 1 || true)
 echo "app log: ${log:-none written (stderr: $work/app.err)}"
 if [[ $status -eq 0 ]]; then
     echo "smoke test passed"

@@ -62,5 +62,9 @@ scripts/wincheck.sh
 # for the gnu target, which sees the same cfg(windows) code.
 WINCHECK_TARGET=x86_64-pc-windows-gnu scripts/wincheck.sh -p presence-bridge
 
+step "Debian package: build, install, signed-in run with a privacy scan, removal"
+# Last, because the package build switches the app binary to the embedded window files.
+scripts/package-test.sh
+
 echo
 echo "all checks passed in $((SECONDS - started)) s"

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
-use tracing::{info, warn};
+use tracing::warn;
 
 /// How long the OS is held back for one event at most. logind's own limit
 /// (`InhibitDelayMaxSec`) is 5 s by default and Windows gives a suspend handler about 2 s,
@@ -37,7 +37,7 @@ pub fn follow() -> mpsc::Receiver<LifecycleEvent> {
         let connection = match zbus::Connection::system().await {
             Ok(connection) => connection,
             Err(error) => {
-                info!(%error, "no system bus: sleeps are noticed only after the wake-up");
+                tracing::info!(%error, "no system bus: sleeps are noticed only after the wake-up");
                 return;
             }
         };

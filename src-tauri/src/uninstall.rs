@@ -6,7 +6,7 @@
 //! logs) and the start-at-login entry. The settings file stays for a reinstall.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bridge::config::{self, Paths};
 use graph::KeyringStore;
@@ -61,15 +61,13 @@ fn remove_autostart() -> Result<(), String> {
     launcher.disable().map_err(|error| error.to_string())
 }
 
-/// Sends SIGTERM to this user's other Presence Bridge processes (the app quits on it and clears
+/// Sends SIGTERM to this user's other processes of this program file (the app quits on it and clears
 /// its session first) and waits until they exited. Returns how many there were.
 #[cfg(unix)]
 fn stop_running_instances(wait: Duration) -> Result<usize, String> {
+    // Only processes of this very program file: a second copy elsewhere (a portable or
+    // development build) is another installation.
     let own_exe = std::env::current_exe().map_err(|error| error.to_string())?;
-    let own_name = own_exe
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default();
     let own_pid = std::process::id();
     // SAFETY: getuid has no preconditions and cannot fail.
     let own_uid = unsafe { libc::getuid() };
@@ -90,10 +88,7 @@ fn stop_running_instances(wait: Duration) -> Result<usize, String> {
         let Ok(exe) = std::fs::read_link(entry.path().join("exe")) else {
             continue;
         };
-        let name = exe
-            .file_name()
-            .map(|name| name.to_string_lossy().into_owned());
-        if name.as_deref() != Some(own_name.as_str()) {
+        if exe != own_exe {
             continue;
         }
         let owner = std::fs::metadata(entry.path()).map(|meta| {
@@ -111,9 +106,9 @@ fn stop_running_instances(wait: Duration) -> Result<usize, String> {
             libc::kill(pid as libc::pid_t, libc::SIGTERM);
         }
     }
-    let deadline = Instant::now() + wait;
+    let deadline = std::time::Instant::now() + wait;
     while running.iter().any(|&pid| alive(pid)) {
-        if Instant::now() > deadline {
+        if std::time::Instant::now() > deadline {
             return Err(format!("still running after {} s", wait.as_secs()));
         }
         std::thread::sleep(Duration::from_millis(100));

@@ -62,7 +62,7 @@ fn run_window() -> windows::core::Result<()> {
             ..Default::default()
         };
         if RegisterClassW(&class) == 0 {
-            return Err(windows::core::Error::from_win32());
+            return Err(windows::core::Error::from_thread());
         }
         // A top-level window (no parent, not HWND_MESSAGE) that is never shown.
         CreateWindowExW(

@@ -78,7 +78,7 @@ pub async fn start(options: &Options) -> anyhow::Result<Started> {
     let mode = config::start_mode(&paths.config_file, options.demo || options.demo_tour);
     let clock: clock::SharedClock = Arc::new(clock::SystemClock::new());
     let notifier = Arc::new(crate::notifier::DesktopNotifier::new());
-    let launched = launch(&mode, &paths, &policy, clock, notifier).await?;
+    let launched = launch(&mode, &paths, &policy, clock, notifier, options.headless).await?;
     Ok(Started {
         core: launched.core,
         demo: launched.demo.map(|demo| DemoControl { demo }),

@@ -160,7 +160,7 @@ impl Paths {
             return Paths {
                 config_file: home.join("config/config.toml"),
                 state_dir: home.join("state"),
-                log_dir: home.join("logs"),
+                log_dir: home.join("state/logs"),
                 policy_file: std::env::var_os("PRESENCE_BRIDGE_POLICY")
                     .map_or_else(|| home.join("policy.toml"), PathBuf::from),
             };

@@ -39,13 +39,16 @@ pub struct Launched {
     pub authenticator: Option<Arc<Authenticator>>,
 }
 
-/// Starts the core for `mode` on the current tokio runtime.
+/// Starts the core for `mode` on the current tokio runtime. With `browser_sign_in_at_start`, a
+/// configured tenant with no stored sign-in opens the browser sign-in at once (headless runs,
+/// which have no Sign in button).
 pub async fn launch(
     mode: &StartMode,
     paths: &Paths,
     policy: &Policy,
     clock: SharedClock,
     notifier: Arc<dyn Notifier>,
+    browser_sign_in_at_start: bool,
 ) -> Result<Launched, LaunchError> {
     let marker = SessionMarker::new(paths.marker_file());
     match mode {
@@ -77,7 +80,7 @@ pub async fn launch(
                 notifier,
                 marker,
                 settings: file.engine_settings(policy),
-                sign_in_at_start: false,
+                sign_in_at_start: browser_sign_in_at_start,
                 randomize_polls: true,
             });
             Ok(Launched {

@@ -36,6 +36,7 @@ pub(super) fn router() -> Router<Arc<Shared>> {
         .route("/latency", post(set_latency))
         .route("/requests", get(requests))
         .route("/counters", get(counters))
+        .route("/issued-secrets", get(issued_secrets))
         .route("/tokens", post(issue_token))
         .route(
             "/device-codes/{user_code}/approve",
@@ -237,6 +238,11 @@ async fn set_latency(
 
 async fn requests(State(shared): State<Arc<Shared>>) -> Json<Vec<crate::log::RequestRecord>> {
     Json(shared.lock().log.records())
+}
+
+/// Every code and token issued so far, for tests that scan files and logs for leaks.
+async fn issued_secrets(State(shared): State<Arc<Shared>>) -> Json<Vec<String>> {
+    Json(shared.lock().tokens.issued_secrets())
 }
 
 async fn counters(State(shared): State<Arc<Shared>>) -> Json<crate::log::Counters> {
