@@ -369,6 +369,62 @@ fn managed_start_at_login_is_rejected() {
 }
 
 #[test]
+fn first_sign_in_enables_start_at_login() {
+    let tenant = |start_at_login: Option<bool>| {
+        let mut file = ConfigFile::default();
+        file.tenant.client_id = "client-1".into();
+        file.app.start_at_login = start_at_login;
+        file
+    };
+    let due = |mode: StartMode, policy: Policy, file: Option<ConfigFile>| {
+        let harness = Harness::start(mode, policy, file.as_ref());
+        let signed_in = harness.wait_for("the sign-in", |snapshot| snapshot.account.is_some());
+        harness.shell().start_at_login_due(&signed_in)
+    };
+
+    assert!(
+        due(
+            StartMode::Tenant(tenant(None)),
+            Policy::default(),
+            Some(tenant(None))
+        ),
+        "the first sign-in switches start at login on"
+    );
+    let opted_out = Policy {
+        start_at_login_on_sign_in: Some(false),
+        ..Policy::default()
+    };
+    assert!(
+        !due(
+            StartMode::Tenant(tenant(None)),
+            opted_out,
+            Some(tenant(None))
+        ),
+        "a policy can keep it off"
+    );
+    let locked = Policy {
+        locked: vec!["start_at_login".into()],
+        ..Policy::default()
+    };
+    assert!(
+        !due(StartMode::Tenant(tenant(None)), locked, Some(tenant(None))),
+        "a managed setting is left alone"
+    );
+    assert!(
+        !due(
+            StartMode::Tenant(tenant(Some(false))),
+            Policy::default(),
+            Some(tenant(Some(false)))
+        ),
+        "the user's own choice stays"
+    );
+    assert!(
+        !due(StartMode::Demo, Policy::default(), None),
+        "demo mode never touches start at login"
+    );
+}
+
+#[test]
 fn demo_commands_need_demo_control() {
     let harness = Harness::demo();
     let cases = [
