@@ -1,13 +1,14 @@
 //! The loopback listener that receives the browser's redirect after an interactive sign-in.
 //!
-//! It binds `127.0.0.1` on a random port. The redirect URI given to Entra ID is
+//! It binds `127.0.0.1` on a random port, and `[::1]` on the same port where the OS has IPv6,
+//! because a browser may resolve `localhost` to either. The redirect URI given to Entra ID is
 //! `http://localhost:<port>/`, which is the registered `http://localhost` with the port, because
 //! Entra ID ignores the port of a loopback redirect. It serves until one callback with the expected `state`, or
 //! an error callback, arrives; it answers anything else with 400, and closes once that callback
 //! is answered. Each connection gets its own task, because browsers open idle speculative
 //! connections that must not block the real callback.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,28 +38,63 @@ pub(crate) enum Callback {
     },
 }
 
+/// How many ports `bind` tries before it settles for IPv4 alone, when another program holds
+/// the IPv6 side of each port the OS picked.
+const BIND_ATTEMPTS: usize = 5;
+
 /// A bound listener, not yet serving.
 #[derive(Debug)]
 pub(crate) struct CallbackListener {
     listener: TcpListener,
+    /// The same port on `[::1]`; absent where the OS has no IPv6 loopback.
+    listener_v6: Option<TcpListener>,
     port: u16,
 }
 
 impl CallbackListener {
-    /// Binds `127.0.0.1` on a port the OS picks.
-    // FIXME: only IPv4 loopback is bound, so a browser that resolves `localhost` to `::1` alone
-    // and does not fall back to 127.0.0.1 cannot deliver the callback. Binding `[::1]` on the
-    // same port as well (where the OS has IPv6) would fix it.
+    /// Binds `127.0.0.1` on a port the OS picks, and `[::1]` on the same port where possible.
     pub async fn bind() -> std::io::Result<Self> {
+        for _ in 0..BIND_ATTEMPTS {
+            let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
+            let port = listener.local_addr()?.port();
+            match TcpListener::bind(SocketAddr::from((Ipv6Addr::LOCALHOST, port))).await {
+                Ok(listener_v6) => {
+                    return Ok(Self {
+                        listener,
+                        listener_v6: Some(listener_v6),
+                        port,
+                    })
+                }
+                // Another program has this port on IPv6: try another one.
+                Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => continue,
+                Err(error) => {
+                    tracing::debug!(%error, "no IPv6 loopback; the sign-in listens on 127.0.0.1 only");
+                    return Ok(Self {
+                        listener,
+                        listener_v6: None,
+                        port,
+                    });
+                }
+            }
+        }
+        tracing::debug!("IPv6 loopback ports taken; the sign-in listens on 127.0.0.1 only");
         let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
         let port = listener.local_addr()?.port();
-        Ok(Self { listener, port })
+        Ok(Self {
+            listener,
+            listener_v6: None,
+            port,
+        })
     }
 
-    /// Returns the address the listener is bound to.
+    /// Returns the addresses the listener is bound to: IPv4 first, then IPv6 if bound.
     #[cfg(test)]
-    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.listener.local_addr()
+    pub fn local_addrs(&self) -> std::io::Result<Vec<SocketAddr>> {
+        let mut addresses = vec![self.listener.local_addr()?];
+        if let Some(listener_v6) = &self.listener_v6 {
+            addresses.push(listener_v6.local_addr()?);
+        }
+        Ok(addresses)
     }
 
     /// `http://localhost:<port>/`.
@@ -82,7 +118,7 @@ impl CallbackListener {
                         return outcome;
                     }
                 }
-                accepted = self.listener.accept() => match accepted {
+                accepted = accept_either(&self.listener, self.listener_v6.as_ref()) => match accepted {
                     Ok((stream, _)) => {
                         let shared = Arc::clone(&shared);
                         let clock = Arc::clone(&clock);
@@ -95,6 +131,20 @@ impl CallbackListener {
                 },
             }
         }
+    }
+}
+
+/// Accepts the next connection on either listener.
+async fn accept_either(
+    listener: &TcpListener,
+    listener_v6: Option<&TcpListener>,
+) -> std::io::Result<(TcpStream, SocketAddr)> {
+    match listener_v6 {
+        Some(listener_v6) => tokio::select! {
+            accepted = listener.accept() => accepted,
+            accepted = listener_v6.accept() => accepted,
+        },
+        None => listener.accept().await,
     }
 }
 
@@ -366,7 +416,7 @@ mod tests {
     async fn listener_serves_until_callback_then_closes() {
         let clock: SharedClock = Arc::new(clock::SystemClock::new());
         let listener = CallbackListener::bind().await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let addr = listener.local_addrs().unwrap()[0];
         assert_eq!(addr.ip(), std::net::IpAddr::from(Ipv4Addr::LOCALHOST));
         assert_eq!(
             listener.redirect_uri().as_str(),
@@ -400,6 +450,40 @@ mod tests {
             after.is_err(),
             "listener still answers after the callback: {after:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn callback_arrives_over_ipv6() {
+        // Whether this machine has an IPv6 loopback decides what the listener must do.
+        let has_ipv6 = std::net::TcpListener::bind((Ipv6Addr::LOCALHOST, 0)).is_ok();
+        let clock: SharedClock = Arc::new(clock::SystemClock::new());
+        let listener = CallbackListener::bind().await.unwrap();
+        let addresses = listener.local_addrs().unwrap();
+        if !has_ipv6 {
+            assert_eq!(
+                addresses.len(),
+                1,
+                "no IPv6 here, so IPv4 only: {addresses:?}"
+            );
+            return;
+        }
+        assert_eq!(addresses.len(), 2, "{addresses:?}");
+        assert_eq!(
+            addresses[1].ip(),
+            std::net::IpAddr::from(Ipv6Addr::LOCALHOST)
+        );
+        assert_eq!(
+            addresses[1].port(),
+            addresses[0].port(),
+            "one port for both"
+        );
+
+        let serving = tokio::spawn(listener.serve("s1".to_owned(), clock));
+        let page = send_raw(addresses[1], "GET /?code=c6&state=s1 HTTP/1.1\r\n\r\n")
+            .await
+            .unwrap();
+        assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+        assert_eq!(serving.await.unwrap(), Callback::Code(Secret::new("c6")));
     }
 
     #[test]

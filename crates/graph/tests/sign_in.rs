@@ -279,7 +279,8 @@ fn redirect_and_state_of_callback(callback: &url::Url) -> Option<String> {
         .map(|(_, value)| value.into_owned())
 }
 
-/// The listening socket of the sign-in is bound to 127.0.0.1 and nothing else.
+/// The listening sockets of the sign-in are bound to 127.0.0.1 and, where the machine has IPv6,
+/// to ::1, and nothing else.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listener_binds_loopback_only() {
     let h = Harness::start().await;
@@ -297,11 +298,12 @@ async fn listener_binds_loopback_only() {
         .await
         .expect("signed in");
     let addresses = observed.lock().unwrap().clone();
-    assert_eq!(
-        addresses,
-        vec!["127.0.0.1".to_owned()],
-        "listening sockets on the port"
-    );
+    let mut expected = vec!["127.0.0.1".to_owned()];
+    if std::net::TcpListener::bind((std::net::Ipv6Addr::LOCALHOST, 0)).is_ok() {
+        // ::1 as /proc/net/tcp6 prints it: four 32-bit words in host byte order.
+        expected.push("ipv6:00000000000000000000000001000000".to_owned());
+    }
+    assert_eq!(addresses, expected, "listening sockets on the port");
 }
 
 /// Local addresses of listening TCP sockets on `port`, from `/proc/net/tcp` and `tcp6`.
