@@ -26,6 +26,9 @@ TONES = {
     "offline": (0x8A, 0x88, 0x86),
 }
 WHITE = (0xFF, 0xFF, 0xFF)
+# The tray disc's rim: its width in grid units and its colour as a share of the tone.
+RIM_WIDTH = 2.0
+RIM_SHADE = 0.55
 BADGE_PAUSED = (0x2F, 0x3E, 0x50)
 BADGE_ACTION = (0xF7, 0x63, 0x0C)
 
@@ -71,7 +74,9 @@ def tray_layers(tone, badge):
     color = TONES[tone]
     cx = cy = 16.0
     r = 14.5
-    layers = [(disc(cx, cy, r), color)]
+    # A darker rim keeps light tones (Away) readable on light panels.
+    rim = tuple(round(c * RIM_SHADE) for c in color)
+    layers = [(disc(cx, cy, r), rim), (disc(cx, cy, r - RIM_WIDTH), color)]
     layers += [(shape, WHITE) for shape in glyph(tone, cx, cy, r)]
     if badge != "none":
         bx, by, br = 24.5, 24.5, 7.5

@@ -12,6 +12,9 @@ started=$SECONDS
 step "formatting"
 cargo fmt --all -- --check
 
+step "tray icons: size, distinctness, contrast on light and dark panels"
+python3 icons/check.py
+
 step "lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
