@@ -14,7 +14,7 @@ and checks:
   mid-grey panel, moves by at least PIXEL_DELTA (mean of R, G and B, 0-255);
 - contrast: on a light and on a dark panel, at least MIN_CONTRAST_SHARE of each icon's opaque
   pixels reach a WCAG contrast ratio of MIN_CONTRAST against the panel colour, so the shape
-  stays readable on both (WCAG 2.1 asks 3:1 for graphical objects).
+  stays readable on both (WCAG 2.1 requires 3:1 for graphical objects).
 
 Prints the measured minimum for each check and exits with 1 on the first failed size check or
 after listing every failed pair or icon. Needs only the standard library.
@@ -33,7 +33,7 @@ import generate  # noqa: E402  (the generator lives next to this file)
 
 SIZES = (16, 22, 24, 32)
 BADGES = ("none", "paused", "action")
-# Panel colours: KDE Breeze light and GNOME/Breeze dark panels are close to these.
+# Panel colours: a light grey and a near-black panel.
 LIGHT_PANEL = (0xEF, 0xF0, 0xF1)
 DARK_PANEL = (0x1E, 0x1E, 0x1E)
 MID_PANEL = (0x80, 0x80, 0x80)
@@ -44,7 +44,7 @@ MIN_CONTRAST_SHARE = 0.10
 
 
 def read_png(path):
-    """Decode an 8-bit RGBA, non-interlaced PNG; return (width, height, rows of RGBA tuples)."""
+    """Decode an 8-bit RGBA, non-interlaced PNG into (width, height, rows of RGBA tuples)."""
     with open(path, "rb") as file:
         data = file.read()
     if data[:8] != b"\x89PNG\r\n\x1a\n":
@@ -89,7 +89,12 @@ def read_png(path):
             elif kind == 4:
                 estimate = left + up - up_left
                 pa, pb, pc = abs(estimate - left), abs(estimate - up), abs(estimate - up_left)
-                predictor = left if pa <= pb and pa <= pc else up if pb <= pc else up_left
+                if pa <= pb and pa <= pc:
+                    predictor = left
+                elif pb <= pc:
+                    predictor = up
+                else:
+                    predictor = up_left
                 line[i] = (line[i] + predictor) & 0xFF
             elif kind != 0:
                 raise ValueError(f"{path}: unknown filter type {kind} in row {y}")
