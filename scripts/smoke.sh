@@ -65,7 +65,7 @@ if [[ "${1:-}" == "--inside-session" ]]; then
     wait_menu() {
         local value=""
         for _ in $(seq 1 50); do
-            value=$(menu get "$1" "$2")
+            value=$(menu get "$1" "$2" 2>/dev/null || true)
             [[ "$value" == "$3" ]] && return 0
             sleep 0.1
         done
@@ -75,11 +75,11 @@ if [[ "${1:-}" == "--inside-session" ]]; then
     }
 
     # Sync off and on again from the tray: the check mark follows the core.
-    wait_menu "Sync" toggle-state 1
-    menu click "Sync"
-    wait_menu "Sync" toggle-state 0
-    menu click "Sync"
-    wait_menu "Sync" toggle-state 1
+    wait_menu "Sync: on" toggle-state 1
+    menu click "Sync: on"
+    wait_menu "Sync: off" toggle-state 0
+    menu click "Sync: off"
+    wait_menu "Sync: on" toggle-state 1
     echo "tray: sync switched off and on"
 
     # A pause enables Resume; Resume disables it again.

@@ -56,6 +56,9 @@ cargo run -q --locked -p e2e --bin bench -- --samples 8 --idle-seconds 20
 step "smoke run of the app (window and tray under Xvfb, demo tour)"
 scripts/smoke.sh target/debug/presence-bridge 30
 
+step "tray: stand-in tray host, second launch, no tray host (Xvfb, private D-Bus)"
+scripts/tray_test.sh target/debug/presence-bridge
+
 step "window tests through WebDriver"
 scripts/webdriver.sh target/debug/presence-bridge
 

@@ -86,6 +86,7 @@ function renderHeader(s) {
   }[s.mode.kind];
   setText($('mode-text'), modeText);
   show($('tray-hint'), !s.tray_host);
+  show($('quit'), !s.tray_host);
   const configError = $('config-error');
   if (s.mode.kind === 'not-configured') {
     setText(configError, t('configError', { path: s.mode.path, error: s.mode.error }));
@@ -342,6 +343,7 @@ function bindControls() {
     });
   }
   $('resume').addEventListener('click', () => call('resume'));
+  $('quit').addEventListener('click', () => call('quit'));
   $('resolve-conflict').addEventListener('click', () => call('resolve_conflict'));
   for (const id of ['sign-in', 'teams-health-action', 'sign-in-retry']) {
     $(id).addEventListener('click', () => call('sign_in'));

@@ -79,13 +79,23 @@ fn setup(app: &mut tauri::App, options: &Options) -> anyhow::Result<()> {
             None
         }
     };
-    let show_at_start = show_at_start || tray.is_none();
+    // `--hidden` keeps the window closed only where the tray icon can be seen.
+    let show_at_start = (show_at_start && !options.hidden) || !tray_host || tray.is_none();
     tauri::async_runtime::spawn(forward_state(handle.clone(), tray));
     tauri::async_runtime::spawn(quit_on_signal(handle.clone()));
     tauri::async_runtime::spawn(follow_lifecycle(handle.clone()));
     if options.demo_tour {
         if let Err(error) = handle.state::<Shell>().start_tour() {
             warn!(error = %error.detail(), "demo tour not started");
+        }
+    }
+    if options.demo_call {
+        match handle.state::<Shell>().demo() {
+            Ok(demo) => {
+                demo.swyx_call(true);
+                info!("demo call started");
+            }
+            Err(error) => warn!(error = %error.detail(), "demo call not started"),
         }
     }
     if show_at_start {

@@ -29,6 +29,16 @@ pub struct Args {
     #[arg(long)]
     pub uninstall: bool,
 
+    /// Start with the window hidden, reachable from the tray. The window still opens when
+    /// no tray host is running.
+    #[arg(long)]
+    pub hidden: bool,
+
+    /// Start in demo mode with a simulated Swyx call already on line 1; the window's demo
+    /// panel ends it.
+    #[arg(long)]
+    pub demo_call: bool,
+
     /// Write the member names and parameter types of the running SwyxIt!'s client API to
     /// FILE, then exit (Windows only).
     #[arg(long, value_name = "FILE")]
@@ -39,9 +49,11 @@ impl Args {
     /// Returns the options that shape the core.
     pub fn options(&self) -> Options {
         Options {
-            demo: self.demo || self.demo_tour,
+            demo: self.demo || self.demo_tour || self.demo_call,
             demo_tour: self.demo_tour,
+            demo_call: self.demo_call,
             headless: self.headless,
+            hidden: self.hidden,
         }
     }
 }
@@ -68,6 +80,21 @@ mod tests {
             false,
             true,
         );
+    }
+
+    #[test]
+    fn hidden_and_demo_call_flags() {
+        let args = Args::try_parse_from(["presence-bridge", "--hidden", "--demo-call"])
+            .expect("valid arguments");
+        let options = args.options();
+        assert!(options.hidden);
+        assert!(options.demo_call);
+        assert!(options.demo, "a demo call needs demo mode");
+        let plain = Args::try_parse_from(["presence-bridge"])
+            .expect("valid arguments")
+            .options();
+        assert!(!plain.hidden);
+        assert!(!plain.demo_call);
     }
 
     #[test]

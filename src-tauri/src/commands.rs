@@ -32,6 +32,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         demo_set_swyx,
         demo_fault,
         demo_start_tour,
+        quit,
     ]
 }
 
@@ -158,4 +159,11 @@ fn demo_fault(shell: State<'_, Shell>, fault: DemoFault) -> Result<(), CommandEr
 #[tauri::command]
 fn demo_start_tour(shell: State<'_, Shell>) -> Result<(), CommandError> {
     shell.start_tour()
+}
+
+/// Quits the app; the window offers this when there is no tray menu.
+#[tauri::command]
+fn quit<R: Runtime>(app: AppHandle<R>) {
+    info!("quit from the window");
+    crate::app::quit(app);
 }

@@ -43,6 +43,12 @@ async fn run_core(options: &Options) -> anyhow::Result<()> {
             None => warn!("--demo-tour needs demo mode"),
         }
     }
+    if options.demo_call {
+        if let Some(demo) = &started.demo {
+            demo.swyx_call(true);
+            info!("demo call started");
+        }
+    }
 
     let mut snapshots = started.core.subscribe();
     let mut last = Summary::of(&snapshots.borrow_and_update());

@@ -66,7 +66,8 @@ fn system_locale() -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Text {
     Open,
-    Sync,
+    SyncOn,
+    SyncOff,
     Pause,
     Pause15Minutes,
     Pause1Hour,
@@ -87,7 +88,8 @@ pub enum Text {
 pub fn text(language: Language, text: Text) -> &'static str {
     let (en, de) = match text {
         Text::Open => ("Open Presence Bridge", "Presence Bridge öffnen"),
-        Text::Sync => ("Sync", "Synchronisieren"),
+        Text::SyncOn => ("Sync: on", "Synchronisieren: ein"),
+        Text::SyncOff => ("Sync: off", "Synchronisieren: aus"),
         Text::Pause => ("Pause", "Pausieren"),
         Text::Pause15Minutes => ("For 15 minutes", "Für 15 Minuten"),
         Text::Pause1Hour => ("For 1 hour", "Für 1 Stunde"),
@@ -200,7 +202,8 @@ mod tests {
     fn every_text_has_both_languages() {
         let all = [
             Text::Open,
-            Text::Sync,
+            Text::SyncOn,
+            Text::SyncOff,
             Text::Pause,
             Text::Pause15Minutes,
             Text::Pause1Hour,

@@ -4,9 +4,8 @@
 //! the icon itself there, so the menu's first item opens the window. On Windows a left click
 //! opens the window.
 //!
-//! FIXME: on Linux the tooltip is not shown, because tray-icon 0.25's libappindicator backend
-//! ignores `set_tooltip`; its `ksni` backend sets the StatusNotifierItem `ToolTip` property and
-//! would fix that, once the smoke test's D-Bus paths are adapted to it.
+//! The Linux backend (libayatana-appindicator) has no tooltip property, so the tooltip text
+//! goes to the item's `Title`, which StatusNotifier hosts show when the item has no tooltip.
 
 use std::sync::Mutex;
 
@@ -59,7 +58,7 @@ impl<R: Runtime> Tray<R> {
         let language = Language::current();
         let label = |item| text(language, item);
         let open = MenuItemBuilder::with_id("open", label(Text::Open)).build(app)?;
-        let sync = CheckMenuItemBuilder::with_id("sync", label(Text::Sync))
+        let sync = CheckMenuItemBuilder::with_id("sync", label(Text::SyncOn))
             .checked(true)
             .build(app)?;
         let pause_15 =
@@ -68,18 +67,21 @@ impl<R: Runtime> Tray<R> {
         let pause_tomorrow =
             MenuItemBuilder::with_id("pause-tomorrow", label(Text::PauseUntilTomorrow))
                 .build(app)?;
-        let pause = SubmenuBuilder::with_id(app, "pause", label(Text::Pause))
-            .items(&[&pause_15, &pause_60, &pause_tomorrow])
-            .build()?;
         let resume = MenuItemBuilder::with_id("resume", label(Text::Resume))
             .enabled(false)
             .build(app)?;
+        // Resume sits in the Pause submenu, so the menu's top level keeps its five entries.
+        let pause = SubmenuBuilder::with_id(app, "pause", label(Text::Pause))
+            .items(&[&pause_15, &pause_60, &pause_tomorrow])
+            .separator()
+            .items(&[&resume])
+            .build()?;
         let account = MenuItemBuilder::with_id("account", label(Text::SignIn)).build(app)?;
         let quit = MenuItemBuilder::with_id("quit", label(Text::Quit)).build(app)?;
         let menu: Menu<R> = MenuBuilder::new(app)
             .items(&[&open])
             .separator()
-            .items(&[&sync, &pause, &resume])
+            .items(&[&sync, &pause])
             .separator()
             .items(&[&account])
             .separator()
@@ -151,14 +153,22 @@ impl<R: Runtime> Tray<R> {
         }
         if before.is_none_or(|before| before.tooltip != next.tooltip) {
             self.icon.set_tooltip(Some(&next.tooltip))?;
+            #[cfg(target_os = "linux")]
+            set_item_title(&self.icon, &next.tooltip)?;
         }
-        if changed(|shown| shown.sync) {
+        let language_changed = before.is_none_or(|before| before.language != next.language);
+        if language_changed || changed(|shown| shown.sync) {
+            let sync = if next.sync {
+                Text::SyncOn
+            } else {
+                Text::SyncOff
+            };
+            self.sync.set_text(text(next.language, sync))?;
             self.sync.set_checked(next.sync)?;
         }
         if changed(|shown| shown.paused) {
             self.resume.set_enabled(next.paused)?;
         }
-        let language_changed = before.is_none_or(|before| before.language != next.language);
         if language_changed || changed(|shown| shown.signed_in) {
             let account = if next.signed_in {
                 Text::SignOut
@@ -170,7 +180,6 @@ impl<R: Runtime> Tray<R> {
         if language_changed {
             let label = |item| text(next.language, item);
             self.open.set_text(label(Text::Open))?;
-            self.sync.set_text(label(Text::Sync))?;
             self.pause.set_text(label(Text::Pause))?;
             self.pause_15.set_text(label(Text::Pause15Minutes))?;
             self.pause_60.set_text(label(Text::Pause1Hour))?;
@@ -181,6 +190,22 @@ impl<R: Runtime> Tray<R> {
         }
         Ok(())
     }
+}
+
+/// Sets the StatusNotifierItem `Title` to `title`, which hosts show in place of a tooltip.
+#[cfg(target_os = "linux")]
+fn set_item_title<R: Runtime>(icon: &TrayIcon<R>, title: &str) -> tauri::Result<()> {
+    let title = title.to_owned();
+    icon.with_inner_tray_icon(move |inner| {
+        // SAFETY: the pointer is valid while `inner` is, which outlives this closure.
+        // `AppIndicator` only wraps the GObject pointer, so a bitwise copy drives the same
+        // indicator; the copy is forgotten, never dropped, so the original keeps ownership.
+        unsafe {
+            let mut indicator = std::ptr::read(inner.app_indicator());
+            indicator.set_title(&title);
+            std::mem::forget(indicator);
+        }
+    })
 }
 
 fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {

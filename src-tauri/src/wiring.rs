@@ -19,8 +19,12 @@ pub struct Options {
     pub demo: bool,
     /// `--demo-tour`: demo mode, plus the tour through every table row.
     pub demo_tour: bool,
+    /// `--demo-call`: demo mode with a simulated Swyx call on from the start.
+    pub demo_call: bool,
     /// `--headless`: no tray and no window.
     pub headless: bool,
+    /// `--hidden`: the window stays hidden at start while a tray host shows the icon.
+    pub hidden: bool,
 }
 
 /// A started core and what the window needs to know about how it was started.

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Tray tests of the real app under Xvfb, each in its own private D-Bus session.
+#
+# Usage: scripts/tray_test.sh <path to the presence-bridge binary>
+#
+# 1. With a stand-in StatusNotifier watcher (scripts/tray_host_stub.py): exactly one tray item
+#    whose menu has the five entries, the Sync label and the item's Title follow the core
+#    (delays printed), every action works through the menu, and a second launch exits with
+#    code 0 without polling, writing or touching the keyring, showing the first window.
+# 2. Without a watcher: the window opens at start, demo sync runs, SIGTERM quits.
+# Needs: Xvfb, dbus-run-session, xwininfo (x11-utils), python3-dbus, python3-gi.
+set -euo pipefail
+
+if [[ $# -ne 1 ]]; then
+    echo "usage: $0 <presence-bridge binary>" >&2
+    exit 2
+fi
+binary=$(realpath "$1")
+here=$(cd "$(dirname "$0")" && pwd)
+
+display_number=90
+while [[ -e "/tmp/.X11-unix/X$display_number" || -e "/tmp/.X$display_number-lock" ]]; do
+    display_number=$((display_number + 1))
+done
+work=$(mktemp -d -t presence-bridge-tray.XXXXXX)
+Xvfb ":$display_number" -screen 0 1280x900x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
+xvfb_pid=$!
+trap 'kill "$xvfb_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do
+    [[ -e "/tmp/.X11-unix/X$display_number" ]] && break
+    sleep 0.1
+done
+
+status=0
+for mode in watcher no-watcher; do
+    mkdir -p "$work/$mode/home"
+    echo "--- $mode"
+    env DISPLAY=":$display_number" HOME="$work/$mode/home" \
+        PRESENCE_BRIDGE_HOME="$work/$mode/home" XDG_RUNTIME_DIR="$work/$mode" \
+        TMPDIR="$work/$mode" \
+        dbus-run-session -- /usr/bin/python3 -u "$here/tray_test.py" "$mode" "$binary" \
+        "$work/$mode" 2>"$work/$mode/session.err" || status=1
+    if [[ $status -ne 0 ]]; then
+        grep -v 'dbus-daemon\|SpiRegistry' "$work/$mode/session.err" | tail -n 20 >&2 || true
+        echo "app logs: $work/$mode/*.err" >&2
+        break
+    fi
+done
+exit "$status"
