@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """A stand-in StatusNotifier watcher and host, plus a Secret Service that only records callers.
 
-Usage: tray_host_stub.py EVENTS_FILE
+Usage: tray_host_stub.py EVENTS_FILE [--secrets-only]
 
-Runs on the session bus until SIGTERM and appends one JSON object per line to EVENTS_FILE, each
+With --secrets-only it owns only the Secret Service name, so no tray host is running. Runs on
+the session bus until SIGTERM and appends one JSON object per line to EVENTS_FILE, each
 with "t" (Unix time in seconds) and "event":
 
 - "ready": both bus names are owned;
@@ -157,8 +158,9 @@ def record_secrets_calls(bus, events):
 
 
 def main(argv):
-    if len(argv) != 1:
+    if len(argv) not in (1, 2) or argv[1:] not in ([], ["--secrets-only"]):
         sys.exit(__doc__)
+    secrets_only = argv[1:] == ["--secrets-only"]
     DBusGMainLoop(set_as_default=True)
     bus = dbus.SessionBus()
     events = Events(argv[0])
@@ -166,9 +168,11 @@ def main(argv):
     bus.add_signal_receiver(watcher.name_owner_changed, "NameOwnerChanged",
                             "org.freedesktop.DBus", "org.freedesktop.DBus")
     record_secrets_calls(bus, events)
-    watcher_name = dbus.service.BusName(WATCHER, bus, do_not_queue=True)
     secrets_name = dbus.service.BusName(SECRETS, bus, do_not_queue=True)
-    watcher.StatusNotifierHostRegistered()
+    watcher_name = None
+    if not secrets_only:
+        watcher_name = dbus.service.BusName(WATCHER, bus, do_not_queue=True)
+        watcher.StatusNotifierHostRegistered()
     events.write("ready")
     loop = GLib.MainLoop()
     GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGTERM, loop.quit)

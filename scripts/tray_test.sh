@@ -3,11 +3,12 @@
 #
 # Usage: scripts/tray_test.sh <path to the presence-bridge binary>
 #
-# 1. With a stand-in StatusNotifier watcher (scripts/tray_host_stub.py): exactly one tray item
-#    whose menu has the five entries, the Sync label and the item's Title follow the core
-#    (delays printed), every action works through the menu, and a second launch exits with
-#    code 0 without polling, writing or touching the keyring, showing the first window.
-# 2. Without a watcher: the window opens at start, demo sync runs, SIGTERM quits.
+# 1. With a stand-in StatusNotifier watcher (scripts/tray_host_stub.py): there is exactly one
+#    tray item, and its menu has the five entries. The Sync label and the item's Title follow
+#    the core (delays printed), and every action works through the menu. A second launch exits
+#    with code 0 without polling, writing or touching the keyring, and shows the first window.
+# 2. Without a watcher: the window opens at start, demo sync runs, SIGTERM quits, and a tenant
+#    start reads the stand-in keyring (the control that shows the keyring check can fail).
 # Needs: Xvfb, dbus-run-session, xwininfo (x11-utils), python3-dbus, python3-gi.
 set -euo pipefail
 

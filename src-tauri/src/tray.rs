@@ -4,8 +4,9 @@
 //! the icon itself there, so the menu's first item opens the window. On Windows a left click
 //! opens the window.
 //!
-//! The Linux backend (libayatana-appindicator) has no tooltip property, so the tooltip text
-//! goes to the item's `Title`, which StatusNotifier hosts show when the item has no tooltip.
+//! The Linux backend (libayatana-appindicator 0.5) exports no `ToolTip` property, so the
+//! tooltip text also goes to the item's `Title`, which hosts such as KDE Plasma show when an
+//! item has no tooltip. NOTE: the tests read the Title over D-Bus; no real panel was checked.
 
 use std::sync::Mutex;
 
@@ -192,18 +193,18 @@ impl<R: Runtime> Tray<R> {
     }
 }
 
-/// Sets the StatusNotifierItem `Title` to `title`, which hosts show in place of a tooltip.
+/// Sets the StatusNotifierItem `Title`, which hosts show in place of a tooltip.
 #[cfg(target_os = "linux")]
 fn set_item_title<R: Runtime>(icon: &TrayIcon<R>, title: &str) -> tauri::Result<()> {
     let title = title.to_owned();
     icon.with_inner_tray_icon(move |inner| {
         // SAFETY: the pointer is valid while `inner` is, which outlives this closure.
-        // `AppIndicator` only wraps the GObject pointer, so a bitwise copy drives the same
-        // indicator; the copy is forgotten, never dropped, so the original keeps ownership.
+        // `AppIndicator` wraps the indicator's GObject pointer, so a bitwise copy drives the
+        // same indicator. `ManuallyDrop` keeps the copy from releasing anything the original
+        // owns.
         unsafe {
-            let mut indicator = std::ptr::read(inner.app_indicator());
+            let mut indicator = std::mem::ManuallyDrop::new(std::ptr::read(inner.app_indicator()));
             indicator.set_title(&title);
-            std::mem::forget(indicator);
         }
     })
 }

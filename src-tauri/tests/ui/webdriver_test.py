@@ -141,6 +141,13 @@ def visible(session, selector):
     return session.run("return !document.querySelector(arguments[0]).closest('[hidden]')", selector)
 
 
+def check_no_tray_hint(session):
+    """The WebDriver session runs no tray host, so the window says so and offers Quit."""
+    session.wait("the no-tray hint", lambda: visible(session, "#tray-hint"))
+    assert visible(session, "#quit"), "the window offers no Quit without a tray"
+    print("no tray host: the window shows the hint and a Quit button")
+
+
 def check_sign_out_and_in(session):
     """Sign out shows the Sign in action (and no error box); Sign in restores the account."""
     upn = session.wait("a signed-in account", lambda: (session.text("#upn") or "—") != "—" and session.text("#upn"))
@@ -261,6 +268,7 @@ def main():
                 print("the dark theme was not applied to the page", file=sys.stderr)
                 return 1
             return 0
+        check_no_tray_hint(session)
         check_sync_switch(session)
         check_keyboard(session)
         check_sign_out_and_in(session)
