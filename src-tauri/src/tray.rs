@@ -5,8 +5,9 @@
 //! opens the window.
 //!
 //! The Linux backend (libayatana-appindicator 0.5) exports no `ToolTip` property, so the
-//! tooltip text also goes to the item's `Title`, which hosts such as KDE Plasma show when an
-//! item has no tooltip. NOTE: the tests read the Title over D-Bus; no real panel was checked.
+//! tooltip text also goes to the item's `Title`. KDE Plasma's tray shows the Title as the
+//! tooltip when `ToolTipTitle` is empty (plasma-workspace, systemtray `StatusNotifierItem.qml`).
+//! NOTE: the tests read the Title over D-Bus; no real panel was checked.
 
 use std::sync::Mutex;
 
