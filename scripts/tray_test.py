@@ -255,6 +255,9 @@ def run_second_launch(binary, work, twin, events, display):
     # With a tenant configuration the second process would read the keyring and poll Graph
     # (here: the twin) as soon as its core started.
     config = write_tenant_config(twin.url)
+    # After the call's setPresence the core holds its polls for a few seconds, so the
+    # baseline starts once polling runs.
+    wait_for("steady polling", lambda: twin.count("presence") >= 3, 15)
     polls_before = polls_in(twin, 10)
     sets_before = twin.count("setPresence")
     started = time.time()
