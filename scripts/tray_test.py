@@ -411,6 +411,7 @@ def run_alone(binary, work):
               f"the start, although --hidden was given (goal: 5 s)")
         check("tray_host=false" in app.log(), "the app did not notice the missing tray host")
         twin = Twin(wait_for("the Graph twin's address in the log", app.twin_url, 15))
+        wait_for("the first polls", lambda: twin.count("presence") >= 2, 15)
         polls = polls_in(twin, 6)
         print(f"demo sync runs: {polls} Graph polls in 6 s")
         check(polls >= 2, "no demo sync without a tray host")
