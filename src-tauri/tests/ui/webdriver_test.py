@@ -142,7 +142,7 @@ def visible(session, selector):
 
 
 def check_no_tray_hint(session):
-    """The WebDriver session runs no tray host, so the window says so and offers Quit."""
+    """The WebDriver session runs no tray host, so the window shows the hint and a Quit button."""
     session.wait("the no-tray hint", lambda: visible(session, "#tray-hint"))
     assert visible(session, "#quit"), "the window offers no Quit without a tray"
     print("no tray host: the window shows the hint and a Quit button")
