@@ -148,6 +148,23 @@ def check_no_tray_hint(session):
     print("no tray host: the window shows the hint and a Quit button")
 
 
+def check_quit(session):
+    """Quit in the window stops the app with code 0. The session ends with the app."""
+    log_dir = os.path.join(os.environ["PRESENCE_BRIDGE_HOME"], "logs")
+
+    def stopped():
+        for name in os.listdir(log_dir):
+            with open(os.path.join(log_dir, name), encoding="utf-8", errors="replace") as file:
+                log = file.read()
+            if "quit from the window" in log and "presence bridge stopped code=0" in log:
+                return True
+        return False
+
+    session.click("#quit")
+    session.wait("the app to stop after Quit", stopped)
+    print("quit: the window's Quit button stopped the app with code 0")
+
+
 def check_sign_out_and_in(session):
     """Sign out shows the Sign in action (and no error box); Sign in restores the account."""
     upn = session.wait("a signed-in account", lambda: (session.text("#upn") or "—") != "—" and session.text("#upn"))
@@ -256,6 +273,8 @@ def main():
     os.makedirs(options.screenshots, exist_ok=True)
 
     session = Session(options.port, os.path.abspath(options.binary), ["--demo"])
+    # After Quit the app is gone, and the session with it.
+    quit_done = False
     try:
         # The virtual screen is 1280x1000; a taller window shows more of the page per shot.
         session.command("POST", "/window/rect", {"width": 780, "height": 980})
@@ -277,8 +296,11 @@ def main():
         check_languages(session, options.screenshots)
         check_demo_rows(session)
         check_call(session, options.screenshots)
+        check_quit(session)
+        quit_done = True
     finally:
-        session.close()
+        if not quit_done:
+            session.close()
     print("webdriver test passed")
     return 0
 
