@@ -9,6 +9,8 @@
 #    with code 0 without polling, writing or touching the keyring, and shows the first window.
 # 2. Without a watcher: the window opens at start, demo sync runs, SIGTERM quits, and a tenant
 #    start reads the stand-in keyring (the control that shows the keyring check can fail).
+# 3. Two sessions of the same user (two private D-Bus sessions, as on a remote desktop server):
+#    each runs its own instance, because the single-instance lock is per session.
 # Needs: Xvfb, dbus-run-session, xwininfo (x11-utils), python3-dbus, python3-gi.
 set -euo pipefail
 
@@ -47,4 +49,33 @@ for mode in watcher no-watcher; do
         break
     fi
 done
+
+if [[ $status -eq 0 ]]; then
+    echo "--- two sessions"
+    session_pids=()
+    for session in first second; do
+        mkdir -p "$work/$session/home"
+        env DISPLAY=":$display_number" HOME="$work/$session/home" \
+            PRESENCE_BRIDGE_HOME="$work/$session/home" XDG_RUNTIME_DIR="$work/$session" \
+            dbus-run-session -- "$binary" --demo >"$work/$session/app.log" 2>&1 &
+        session_pids+=($!)
+    done
+    sleep 8
+    for index in 0 1; do
+        session=$([[ $index -eq 0 ]] && echo first || echo second)
+        if ! kill -0 "${session_pids[$index]}" 2>/dev/null; then
+            echo "the $session session's instance exited; a single-instance lock spans sessions" >&2
+            tail -n 5 "$work/$session/app.log" >&2
+            status=1
+        elif ! grep -q "app core started" "$work/$session/app.log"; then
+            echo "the $session session's instance did not start its core" >&2
+            status=1
+        fi
+    done
+    for pid in "${session_pids[@]}"; do
+        pkill -TERM -P "$pid" -x presence-bridge 2>/dev/null || true
+    done
+    for pid in "${session_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    [[ $status -eq 0 ]] && echo "both sessions ran their own instance"
+fi
 exit "$status"
