@@ -107,6 +107,26 @@ pub struct TwinConfig {
     pub demo_approval_delay: Duration,
     /// Port to listen on; 0 picks a free one.
     pub port: u16,
+    /// Serve HTTPS with this certificate instead of plain HTTP.
+    pub tls: Option<TwinTls>,
+}
+
+/// The server certificate of a twin that serves HTTPS.
+#[derive(Clone)]
+pub struct TwinTls {
+    /// The certificate chain in DER, leaf first; it must name `127.0.0.1` (the base URL's
+    /// host) and any other host name a test points the client at.
+    pub cert_chain: Vec<Vec<u8>>,
+    /// The leaf's private key as PKCS#8 DER.
+    pub private_key_pkcs8: Vec<u8>,
+}
+
+impl std::fmt::Debug for TwinTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TwinTls")
+            .field("cert_chain_len", &self.cert_chain.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for TwinConfig {
@@ -127,6 +147,7 @@ impl Default for TwinConfig {
             demo: false,
             demo_approval_delay: Duration::from_secs(3),
             port: 0,
+            tls: None,
         }
     }
 }

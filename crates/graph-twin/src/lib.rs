@@ -46,7 +46,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use url::Url;
 
-pub use config::{AppRegistration, SignInBehaviour, TwinConfig, TwinUser};
+pub use config::{AppRegistration, SignInBehaviour, TwinConfig, TwinTls, TwinUser};
 pub use duration::parse_iso8601;
 pub use entra::{AuthorizeRecord, PkceMethod};
 pub use faults::{Endpoint, Fault, FaultKind, UnknownEndpoint, TIMEOUT_GIVE_UP};
@@ -98,12 +98,16 @@ pub struct Twin {
 }
 
 impl Twin {
-    /// Binds 127.0.0.1 on `config.port` (0 = any free port) and starts serving.
+    /// Binds 127.0.0.1 on `config.port` (0 = any free port) and starts serving, over HTTPS
+    /// when `config.tls` is set.
     pub async fn start(config: TwinConfig, clock: clock::SharedClock) -> std::io::Result<Twin> {
+        let acceptor = config.tls.as_ref().map(server::tls_acceptor).transpose()?;
         let listener =
             TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, config.port))).await?;
         let address = listener.local_addr()?;
-        let base_url = Url::parse(&format!("http://{address}/")).map_err(std::io::Error::other)?;
+        let scheme = if acceptor.is_some() { "https" } else { "http" };
+        let base_url =
+            Url::parse(&format!("{scheme}://{address}/")).map_err(std::io::Error::other)?;
 
         let now = clock.now();
         let mut presence = presence::PresenceModel::default();
@@ -129,7 +133,7 @@ impl Twin {
 
         let (stop, stopped) = oneshot::channel();
         let router = http::router(shared.clone());
-        let task = tokio::spawn(server::serve(listener, router, stopped));
+        let task = tokio::spawn(server::serve(listener, acceptor, router, stopped));
         tracing::info!(base_url = %shared.base_url, "graph twin listening");
         Ok(Twin {
             shared,
@@ -137,7 +141,7 @@ impl Twin {
         })
     }
 
-    /// Returns the base URL, `http://127.0.0.1:PORT/`.
+    /// Returns the base URL, `http://127.0.0.1:PORT/` or, with TLS, `https://127.0.0.1:PORT/`.
     pub fn base_url(&self) -> Url {
         self.shared.base_url.clone()
     }

@@ -2,7 +2,8 @@
 //! its own connection with a TCP reset.
 //!
 //! axum's own `serve` cannot drop a single connection on request, and a "connection reset"
-//! fault needs exactly that, so the twin runs hyper's HTTP/1 connection itself.
+//! fault needs exactly that, so the twin runs hyper's HTTP/1 connection itself. With a
+//! certificate the connection is TLS (rustls with the ring provider) before HTTP starts.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,10 +14,15 @@ use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, Notify};
 use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
 use tower::Service;
+
+use crate::config::TwinTls;
 
 /// Lets a handler close the connection its request came on.
 #[derive(Debug, Clone, Default)]
@@ -31,15 +37,41 @@ impl ConnectionControl {
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` fires or is dropped.
-pub async fn serve(listener: TcpListener, router: Router, mut shutdown: oneshot::Receiver<()>) {
+/// Builds the TLS side of an HTTPS twin: HTTP/1.1 only, as the server below speaks nothing
+/// else.
+pub fn tls_acceptor(tls: &TwinTls) -> std::io::Result<TlsAcceptor> {
+    let chain = tls
+        .cert_chain
+        .iter()
+        .map(|der| CertificateDer::from(der.clone()))
+        .collect();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(tls.private_key_pkcs8.clone()));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(std::io::Error::other)?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(std::io::Error::other)?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Serves `router` on `listener` until `shutdown` fires or is dropped; over TLS when `tls` is
+/// set.
+pub async fn serve(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    router: Router,
+    mut shutdown: oneshot::Receiver<()>,
+) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
-                    connections.spawn(serve_connection(stream, peer, router.clone()));
+                    connections.spawn(serve_connection(stream, peer, tls.clone(), router.clone()));
                 }
                 Err(error) => {
                     tracing::warn!(%error, "accepting a connection failed");
@@ -51,7 +83,12 @@ pub async fn serve(listener: TcpListener, router: Router, mut shutdown: oneshot:
     connections.shutdown().await;
 }
 
-async fn serve_connection(stream: TcpStream, peer: SocketAddr, router: Router) {
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    tls: Option<TlsAcceptor>,
+    router: Router,
+) {
     // A second handle on the socket lets the reset path set SO_LINGER to zero after hyper
     // owns the stream, so that closing sends RST instead of FIN.
     let Ok(socket) = stream.into_std() else {
@@ -63,7 +100,21 @@ async fn serve_connection(stream: TcpStream, peer: SocketAddr, router: Router) {
     let Ok(stream) = TcpStream::from_std(socket) else {
         return;
     };
+    match tls {
+        None => serve_http(stream, spare, peer, router).await,
+        Some(acceptor) => match acceptor.accept(stream).await {
+            Ok(stream) => serve_http(stream, spare, peer, router).await,
+            // A client that does not trust the certificate ends here, with an alert.
+            Err(error) => tracing::debug!(%error, %peer, "TLS handshake failed"),
+        },
+    }
+}
 
+/// Runs HTTP/1 on `stream`; `spare` is a second handle on its socket for the reset fault.
+async fn serve_http<S>(stream: S, spare: std::net::TcpStream, peer: SocketAddr, router: Router)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let control = ConnectionControl::default();
     let service_control = control.clone();
     let service = tower::service_fn(move |mut request: hyper::Request<Incoming>| {
