@@ -266,7 +266,9 @@ fn auth_failure(error: AuthError) -> Failure {
 fn transport_reason(error: &HttpError) -> String {
     match error {
         HttpError::Timeout(limit) => format!("Graph request timed out after {} s", limit.as_secs()),
-        HttpError::Transport(_) | HttpError::Unavailable { .. } => crate::error_chain(error),
+        HttpError::Transport(_)
+        | HttpError::UntrustedCertificate { .. }
+        | HttpError::Unavailable { .. } => crate::error_chain(error),
     }
 }
 

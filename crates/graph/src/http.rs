@@ -22,6 +22,19 @@ pub enum HttpError {
     /// Connecting, sending or reading failed.
     #[error("the request failed")]
     Transport(#[source] reqwest::Error),
+    /// The server's TLS certificate was rejected, typically because a TLS-inspecting proxy
+    /// signs with a company root that is not in the OS certificate store.
+    #[error(
+        "the certificate of {host} is not trusted: {detail}. If your network inspects HTTPS \
+         traffic, ask your IT department to install the company's root certificate in the \
+         system certificate store, then restart Presence Bridge"
+    )]
+    UntrustedCertificate {
+        /// The host the request went to.
+        host: String,
+        /// What rustls rejected, in words.
+        detail: String,
+    },
     /// The token endpoint returned 429 or a 5xx status, whatever its body says.
     #[error("the server is busy or failed (HTTP {status})")]
     Unavailable {
@@ -52,8 +65,13 @@ impl std::fmt::Debug for HttpClient {
 }
 
 impl HttpClient {
-    /// Builds a client that follows no redirects and takes its proxy from the environment
-    /// (`HTTPS_PROXY`, `NO_PROXY`, and the OS settings reqwest reads).
+    /// Builds a client that follows no redirects and takes its proxy from the system.
+    ///
+    /// reqwest 0.12 (through hyper-util 0.1) reads `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and
+    /// `NO_PROXY` (or their lower-case forms) when the client is built; on Windows, with the
+    /// `system-proxy` feature, the per-user Internet Settings fill in what the environment
+    /// leaves unset. The trusted roots come from the OS store (`rustls-native-certs`), also
+    /// read once here, so a changed proxy or a newly installed root needs a new client.
     pub fn new(clock: SharedClock) -> Result<Self, HttpError> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -84,6 +102,7 @@ impl HttpClient {
         let _busy = self.clock.busy();
         let started = self.clock.now();
         let method = request.method().clone();
+        let host = request.url().host_str().unwrap_or_default().to_owned();
         let exchange = async {
             let response = self.client.execute(request).await?;
             let status = response.status();
@@ -97,7 +116,7 @@ impl HttpClient {
         };
         let result = match clock::timeout(&*self.clock, timeout, exchange).await {
             Ok(Ok(response)) => Ok(response),
-            Ok(Err(error)) => Err(HttpError::Transport(error.without_url())),
+            Ok(Err(error)) => Err(transport_error(error.without_url(), host)),
             Err(clock::Elapsed) => Err(HttpError::Timeout(timeout)),
         };
         let elapsed_ms = (self.clock.now() - started).as_millis() as u64;
@@ -118,6 +137,63 @@ impl HttpClient {
             ),
         }
         result
+    }
+}
+
+/// Maps a reqwest failure to [`HttpError`], singling out a rejected server certificate.
+fn transport_error(error: reqwest::Error, host: String) -> HttpError {
+    match certificate_error(&error) {
+        Some(rejected) => HttpError::UntrustedCertificate {
+            host,
+            detail: describe_certificate_error(rejected),
+        },
+        None => HttpError::Transport(error),
+    }
+}
+
+/// Finds rustls' certificate error in the causes of `error`. reqwest 0.12 delivers it inside
+/// nested `io::Error`s, whose `source()` skips the wrapped error, so each `io::Error` is opened
+/// with `get_ref` down to what it wraps.
+fn certificate_error<'e>(
+    error: &'e (dyn std::error::Error + 'static),
+) -> Option<&'e rustls::CertificateError> {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        let mut layer = error;
+        loop {
+            if let Some(rustls::Error::InvalidCertificate(rejected)) =
+                layer.downcast_ref::<rustls::Error>()
+            {
+                return Some(rejected);
+            }
+            match layer
+                .downcast_ref::<std::io::Error>()
+                .and_then(std::io::Error::get_ref)
+            {
+                Some(inner) => layer = inner,
+                None => break,
+            }
+        }
+        current = error.source();
+    }
+    None
+}
+
+fn describe_certificate_error(rejected: &rustls::CertificateError) -> String {
+    match rejected {
+        rustls::CertificateError::UnknownIssuer => {
+            "it was issued by a certificate authority that is not in the system certificate \
+             store"
+                .to_owned()
+        }
+        rustls::CertificateError::Expired | rustls::CertificateError::ExpiredContext { .. } => {
+            "it has expired".to_owned()
+        }
+        rustls::CertificateError::NotValidForName
+        | rustls::CertificateError::NotValidForNameContext { .. } => {
+            "it was issued for another host name".to_owned()
+        }
+        other => format!("rustls rejected it ({other:?})"),
     }
 }
 

@@ -11,6 +11,8 @@ use graph::{Authenticator, GraphClient, GraphConfig, MemorySecretStore, MemorySt
 use graph_twin::{Endpoint, Twin, TwinConfig};
 use url::Url;
 
+pub mod net;
+
 /// A twin, an authenticator and a client on one manual clock.
 pub struct Harness {
     pub clock: ManualClock,
