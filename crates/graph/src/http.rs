@@ -6,10 +6,12 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clock::SharedClock;
 use oauth2::{AsyncHttpClient, HttpRequest, HttpResponse};
+use rustls_platform_verifier::BuilderVerifierExt;
 
 use crate::config::TOKEN_TIMEOUT;
 
@@ -65,19 +67,29 @@ impl std::fmt::Debug for HttpClient {
 }
 
 impl HttpClient {
-    /// Builds a client that follows no redirects and takes its proxy from the system.
+    /// Builds a client that follows no redirects and takes its proxy and trust from the system.
     ///
     /// reqwest 0.12 (through hyper-util 0.1) reads `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and
     /// `NO_PROXY` (or their lower-case forms) when the client is built; on Windows, with the
     /// `system-proxy` feature, the per-user Internet Settings fill in what the environment
-    /// leaves unset. The trusted roots come from the OS store (`rustls-native-certs`), also
-    /// read once here, so a changed proxy or a newly installed root needs a new client.
+    /// leaves unset. Certificates are checked by the OS verifier (rustls-platform-verifier),
+    /// whose Linux side reads the root store once, here. A changed proxy or a newly installed
+    /// root therefore needs a new client, which in the app means a restart.
     pub fn new(clock: SharedClock) -> Result<Self, HttpError> {
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("PresenceBridge/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(HttpError::Transport)?;
+            .user_agent(concat!("PresenceBridge/", env!("CARGO_PKG_VERSION")));
+        match platform_tls_config() {
+            Ok(config) => builder = builder.use_preconfigured_tls(config),
+            // On Linux this happens when the system store holds no root at all; reqwest's own
+            // loading of the same store keeps the client usable, and each request then reports
+            // the certificate it could not verify.
+            Err(error) => tracing::warn!(
+                %error,
+                "the OS certificate verifier is unavailable, reading the OS root store instead"
+            ),
+        }
+        let client = builder.build().map_err(HttpError::Transport)?;
         Ok(Self { client, clock })
     }
 
@@ -140,6 +152,18 @@ impl HttpClient {
     }
 }
 
+/// Builds the TLS configuration: rustls with the ring provider (as the rest of the app), the OS
+/// certificate verifier and HTTP/1.1 only, because reqwest is built without HTTP/2.
+fn platform_tls_config() -> Result<rustls::ClientConfig, rustls::Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_platform_verifier()?
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
 /// Maps a reqwest failure to [`HttpError`], singling out a rejected server certificate.
 fn transport_error(error: reqwest::Error, host: String) -> HttpError {
     match certificate_error(&error) {
@@ -189,6 +213,7 @@ fn describe_certificate_error(rejected: &rustls::CertificateError) -> String {
         rustls::CertificateError::Expired | rustls::CertificateError::ExpiredContext { .. } => {
             "it has expired".to_owned()
         }
+        rustls::CertificateError::Revoked => "it has been revoked".to_owned(),
         rustls::CertificateError::NotValidForName
         | rustls::CertificateError::NotValidForNameContext { .. } => {
             "it was issued for another host name".to_owned()
