@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use engine::{GraphFailure, GraphWrite, GraphWriteResult, TeamsPresence};
-use graph::{AuthError, Authenticator, GraphClient, OpenUrl, Persistence, Restored};
+use graph::{AuthError, Authenticator, GraphClient, HttpError, OpenUrl, Persistence, Restored};
 
 use crate::ports::{Account, BoxFuture, DeviceCode, ShowDeviceCode, SignInError, TeamsPort};
 
@@ -88,6 +88,23 @@ pub fn sign_in_error(error: &AuthError) -> SignInError {
             action: "Sign in again".into(),
             link: None,
         },
+        // "could not reach entra id" alone hides whether a proxy, a certificate or the network
+        // failed, so the message carries the causes.
+        AuthError::Network(network) => SignInError {
+            code: None,
+            message: with_causes(error),
+            action: match network {
+                HttpError::UntrustedCertificate { .. } => {
+                    "Sign in again once the root certificate is installed and Presence Bridge \
+                     has been restarted"
+                        .into()
+                }
+                _ => {
+                    "Check the network connection and the proxy settings, then sign in again".into()
+                }
+            },
+            link: None,
+        },
         other => SignInError {
             code: None,
             message: other.to_string(),
@@ -95,6 +112,18 @@ pub fn sign_in_error(error: &AuthError) -> SignInError {
             link: None,
         },
     }
+}
+
+/// Joins an error and its causes into one line.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 impl TeamsPort for GraphTeams {
@@ -184,5 +213,52 @@ impl TeamsPort for GraphTeams {
                     },
                 })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn untrusted_certificate_names_fix() {
+        let error = AuthError::Network(HttpError::UntrustedCertificate {
+            host: "login.microsoftonline.com".into(),
+            detail: "it was issued by a certificate authority that is not in the system \
+                     certificate store"
+                .into(),
+        });
+        let shown = sign_in_error(&error);
+        assert!(
+            shown.message.starts_with(
+                "could not reach entra id: the certificate of login.microsoftonline.com is not \
+                 trusted"
+            ),
+            "{}",
+            shown.message
+        );
+        assert!(
+            shown
+                .message
+                .contains("ask your IT department to install the company's root certificate"),
+            "{}",
+            shown.message
+        );
+        assert!(
+            shown.action.contains("root certificate"),
+            "{}",
+            shown.action
+        );
+    }
+
+    #[test]
+    fn network_timeout_shows_cause() {
+        let error = AuthError::Network(HttpError::Timeout(Duration::from_secs(10)));
+        let shown = sign_in_error(&error);
+        assert_eq!(
+            shown.message,
+            "could not reach entra id: no response within 10 s"
+        );
+        assert!(shown.action.contains("proxy settings"), "{}", shown.action);
     }
 }
