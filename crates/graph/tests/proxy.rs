@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use clock::{SharedClock, SystemClock};
 use common::net::{clear_network_env, ConnectProxy, ProxyRecord, TempDir, TestPki};
+use engine::GraphFailure;
 use graph::{
     Authenticator, GraphClient, GraphConfig, MemorySecretStore, MemoryStoreRule, Restored,
 };
@@ -64,7 +65,7 @@ async fn run(pki: TestPki) {
     let graph_host = format!("127.0.0.1:{port}");
     let configured: BTreeSet<String> = [sign_in_host.clone(), graph_host.clone()].into();
 
-    let proxy = ConnectProxy::start().await;
+    let proxy = ConnectProxy::start(Some(PROXY_AUTHORIZATION)).await;
     std::env::set_var("HTTPS_PROXY", proxy.url(PROXY_USER));
     let keyring = MemorySecretStore::new(MemoryStoreRule::Unlimited);
 
@@ -125,6 +126,26 @@ async fn run(pki: TestPki) {
     let records = proxy.take_records();
     assert_only_tunnels(&records, &configured);
     assert_eq!(targets(&records), configured);
+
+    // Without credentials the proxy answers 407 and offers only NTLM and Negotiate, which
+    // reqwest cannot answer: the refresh fails and says why.
+    std::env::set_var("ALL_PROXY", proxy.url(""));
+    let without_credentials = restore(&config, &clock, &keyring).await;
+    let failure = GraphClient::new(without_credentials)
+        .get_presence()
+        .await
+        .expect_err("a proxy that requires authentication fails the read");
+    let GraphFailure::Transient { reason } = failure else {
+        panic!("expected a transient failure, got {failure:?}");
+    };
+    println!("presence read, proxy requires authentication: {reason}");
+    assert!(reason.contains("proxy authorization required"), "{reason}");
+    let records = proxy.take_records();
+    assert_eq!(targets(&records), [sign_in_host.clone()].into());
+    assert!(records
+        .iter()
+        .all(|record| record.proxy_authorization.is_none()));
+    std::env::remove_var("ALL_PROXY");
 
     // NO_PROXY lists both hosts: the same requests go direct.
     std::env::set_var("HTTPS_PROXY", proxy.url(PROXY_USER));

@@ -138,7 +138,9 @@ pub struct ProxyRecord {
 }
 
 /// An HTTP proxy on 127.0.0.1 that tunnels CONNECT requests and records every request; any
-/// other method is answered with 405, as this proxy only tunnels.
+/// other method is answered with 405, as this proxy only tunnels. It answers 407 to a request
+/// without the expected `Proxy-Authorization`, offering only NTLM and Negotiate, as Windows
+/// proxies often do.
 pub struct ConnectProxy {
     port: u16,
     records: Arc<Mutex<Vec<ProxyRecord>>>,
@@ -146,15 +148,21 @@ pub struct ConnectProxy {
 }
 
 impl ConnectProxy {
-    /// Binds a free port and starts accepting.
-    pub async fn start() -> ConnectProxy {
+    /// Binds a free port and starts accepting; `required_authorization` is the one accepted
+    /// `Proxy-Authorization` value, `None` to accept any request.
+    pub async fn start(required_authorization: Option<&str>) -> ConnectProxy {
+        let required = required_authorization.map(str::to_owned);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("proxy binds");
         let port = listener.local_addr().expect("proxy address").port();
         let records = Arc::new(Mutex::new(Vec::new()));
         let accept_records = Arc::clone(&records);
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(tunnel(stream, Arc::clone(&accept_records)));
+                tokio::spawn(tunnel(
+                    stream,
+                    required.clone(),
+                    Arc::clone(&accept_records),
+                ));
             }
         });
         ConnectProxy {
@@ -181,7 +189,11 @@ impl Drop for ConnectProxy {
     }
 }
 
-async fn tunnel(stream: TcpStream, records: Arc<Mutex<Vec<ProxyRecord>>>) {
+async fn tunnel(
+    stream: TcpStream,
+    required_authorization: Option<String>,
+    records: Arc<Mutex<Vec<ProxyRecord>>>,
+) {
     let mut client = BufReader::new(stream);
     let mut request_line = String::new();
     if client.read_line(&mut request_line).await.unwrap_or(0) == 0 {
@@ -206,11 +218,24 @@ async fn tunnel(stream: TcpStream, records: Arc<Mutex<Vec<ProxyRecord>>>) {
             }
         }
     }
+    let authorized = required_authorization
+        .is_none_or(|required| proxy_authorization.as_deref() == Some(required.as_str()));
     records.lock().unwrap().push(ProxyRecord {
         method: method.clone(),
         target: target.clone(),
         proxy_authorization,
     });
+
+    if !authorized {
+        let _ = client
+            .write_all(
+                b"HTTP/1.1 407 Proxy Authentication Required\r\n\
+                  Proxy-Authenticate: NTLM\r\nProxy-Authenticate: Negotiate\r\n\
+                  content-length: 0\r\n\r\n",
+            )
+            .await;
+        return;
+    }
 
     if method != "CONNECT" {
         let _ = client
