@@ -228,37 +228,41 @@ mod tests {
                      certificate store"
                 .into(),
         });
-        let shown = sign_in_error(&error);
+        let window_error = sign_in_error(&error);
         assert!(
-            shown.message.starts_with(
+            window_error.message.starts_with(
                 "could not reach entra id: the certificate of login.microsoftonline.com is not \
                  trusted"
             ),
             "{}",
-            shown.message
+            window_error.message
         );
         assert!(
-            shown
+            window_error
                 .message
                 .contains("ask your IT department to install the company's root certificate"),
             "{}",
-            shown.message
+            window_error.message
         );
         assert!(
-            shown.action.contains("root certificate"),
+            window_error.action.contains("root certificate"),
             "{}",
-            shown.action
+            window_error.action
         );
     }
 
     #[test]
     fn network_timeout_shows_cause() {
         let error = AuthError::Network(HttpError::Timeout(Duration::from_secs(10)));
-        let shown = sign_in_error(&error);
+        let window_error = sign_in_error(&error);
         assert_eq!(
-            shown.message,
+            window_error.message,
             "could not reach entra id: no response within 10 s"
         );
-        assert!(shown.action.contains("proxy settings"), "{}", shown.action);
+        assert!(
+            window_error.action.contains("proxy settings"),
+            "{}",
+            window_error.action
+        );
     }
 }

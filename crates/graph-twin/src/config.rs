@@ -107,15 +107,15 @@ pub struct TwinConfig {
     pub demo_approval_delay: Duration,
     /// Port to listen on; 0 picks a free one.
     pub port: u16,
-    /// Serve HTTPS with this certificate instead of plain HTTP.
+    /// The certificate for serving HTTPS; `None` serves plain HTTP.
     pub tls: Option<TwinTls>,
 }
 
 /// The server certificate of a twin that serves HTTPS.
 #[derive(Clone)]
 pub struct TwinTls {
-    /// The certificate chain in DER, leaf first; it must name `127.0.0.1` (the base URL's
-    /// host) and any other host name a test points the client at.
+    /// The certificate chain in DER, leaf first. The leaf must name `127.0.0.1`, the base URL's
+    /// host, and any other host name a test points the client at.
     pub cert_chain: Vec<Vec<u8>>,
     /// The leaf's private key as PKCS#8 DER.
     pub private_key_pkcs8: Vec<u8>,

@@ -34,7 +34,7 @@ pub enum HttpError {
     UntrustedCertificate {
         /// The host the request went to.
         host: String,
-        /// What rustls rejected, in words.
+        /// The reason for the rejection in words, e.g. "it has expired".
         detail: String,
     },
     /// The token endpoint returned 429 or a 5xx status, whatever its body says.
@@ -70,7 +70,7 @@ impl HttpClient {
     /// Builds a client that follows no redirects and takes its proxy and trust from the system.
     ///
     /// reqwest 0.12 (through hyper-util 0.1) reads `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and
-    /// `NO_PROXY` (or their lower-case forms) when the client is built; on Windows, with the
+    /// `NO_PROXY` (or their lower-case forms) when the client is built. On Windows, with the
     /// `system-proxy` feature, the per-user Internet Settings fill in what the environment
     /// leaves unset. Certificates are checked by the OS verifier (rustls-platform-verifier),
     /// whose Linux side reads the root store once, here. A changed proxy or a newly installed
@@ -81,7 +81,7 @@ impl HttpClient {
             .user_agent(concat!("PresenceBridge/", env!("CARGO_PKG_VERSION")));
         match platform_tls_config() {
             Ok(config) => builder = builder.use_preconfigured_tls(config),
-            // On Linux this happens when the system store holds no root at all; reqwest's own
+            // On Linux this happens when the system store contains no root at all. reqwest's own
             // loading of the same store keeps the client usable, and each request then reports
             // the certificate it could not verify.
             Err(error) => tracing::warn!(

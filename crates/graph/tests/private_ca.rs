@@ -1,9 +1,9 @@
 //! The Teams side behind a TLS-inspecting proxy, played by an HTTPS Graph twin whose certificate
-//! a private root signed: without that root in the OS certificate store the refresh fails with
-//! an error that names the fix; with it, refresh and presence read succeed.
+//! a private root signed. Without that root in the OS certificate store the refresh fails with
+//! an error that names the fix. With it, refresh and presence read succeed.
 //!
 //! On Linux rustls-native-certs reads `SSL_CERT_FILE` and `SSL_CERT_DIR` in place of the system
-//! bundle, when a client is built. This binary holds a single test that changes them between
+//! bundle, when a client is built. This binary contains a single test that changes them between
 //! phases, never while a request is in flight.
 
 mod common;

@@ -1,7 +1,7 @@
 //! The Teams side behind an HTTP proxy: sign-in, token refresh and Graph reads go through a
 //! CONNECT proxy on loopback to an HTTPS Graph twin, and `NO_PROXY` sends them direct.
 //!
-//! reqwest reads the proxy variables when a client is built, so this binary holds a single test
+//! reqwest reads the proxy variables when a client is built, so this binary contains a single test
 //! that changes the environment between phases, never while a request is in flight.
 
 mod common;
@@ -127,8 +127,8 @@ async fn run(pki: TestPki) {
     assert_only_tunnels(&records, &configured);
     assert_eq!(targets(&records), configured);
 
-    // Without credentials the proxy answers 407 and offers only NTLM and Negotiate, which
-    // reqwest cannot answer: the refresh fails and says why.
+    // Without credentials the proxy responds with 407 and offers only NTLM and Negotiate, which
+    // reqwest does not support, so the refresh fails and the reason names the proxy.
     std::env::set_var("ALL_PROXY", proxy.url(""));
     let without_credentials = restore(&config, &clock, &keyring).await;
     let failure = GraphClient::new(without_credentials)

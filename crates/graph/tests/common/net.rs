@@ -138,9 +138,9 @@ pub struct ProxyRecord {
 }
 
 /// An HTTP proxy on 127.0.0.1 that tunnels CONNECT requests and records every request; any
-/// other method is answered with 405, as this proxy only tunnels. It answers 407 to a request
-/// without the expected `Proxy-Authorization`, offering only NTLM and Negotiate, as Windows
-/// proxies often do.
+/// other method gets 405, as this proxy only tunnels. A request without the expected
+/// `Proxy-Authorization` gets 407 with only NTLM and Negotiate offered, as Windows proxies
+/// often do.
 pub struct ConnectProxy {
     port: u16,
     records: Arc<Mutex<Vec<ProxyRecord>>>,
@@ -177,7 +177,7 @@ impl ConnectProxy {
         format!("http://{userinfo}127.0.0.1:{}", self.port)
     }
 
-    /// Returns and forgets what was recorded so far.
+    /// Returns the records so far and clears them.
     pub fn take_records(&self) -> Vec<ProxyRecord> {
         std::mem::take(&mut *self.records.lock().unwrap())
     }
