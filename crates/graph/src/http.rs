@@ -266,3 +266,60 @@ impl<'c> AsyncHttpClient<'c> for TokenHttp {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Wraps `rejected` the way reqwest 0.12 delivers it: an `io::Error` inside an `io::Error`.
+    fn nested(rejected: rustls::CertificateError) -> std::io::Error {
+        let inner = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rejected),
+        );
+        std::io::Error::other(inner)
+    }
+
+    #[test]
+    fn certificate_error_found_when_nested() {
+        let error = nested(rustls::CertificateError::UnknownIssuer);
+        assert_eq!(
+            certificate_error(&error),
+            Some(&rustls::CertificateError::UnknownIssuer)
+        );
+    }
+
+    #[test]
+    fn other_errors_are_not_certificates() {
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        assert_eq!(certificate_error(&refused), None);
+        let alert = std::io::Error::other(rustls::Error::AlertReceived(
+            rustls::AlertDescription::HandshakeFailure,
+        ));
+        assert_eq!(certificate_error(&alert), None);
+    }
+
+    #[test]
+    fn certificate_errors_in_words() {
+        let cases = [
+            (
+                rustls::CertificateError::UnknownIssuer,
+                "it was issued by a certificate authority that is not in the system certificate \
+                 store",
+            ),
+            (rustls::CertificateError::Expired, "it has expired"),
+            (
+                rustls::CertificateError::NotValidForName,
+                "it was issued for another host name",
+            ),
+            (rustls::CertificateError::Revoked, "it has been revoked"),
+            (
+                rustls::CertificateError::BadSignature,
+                "rustls rejected it (BadSignature)",
+            ),
+        ];
+        for (rejected, expected) in cases {
+            assert_eq!(describe_certificate_error(&rejected), expected);
+        }
+    }
+}
