@@ -87,7 +87,10 @@ if not inet and not inet6:
 print(f"package-check: {what}: {len(inet) + len(inet6)} connections, all to loopback")
 PY
 }
-timeout -s INT 12 strace -f -qq -e trace=connect -o "$work/demo.trace" \
+# A proxy from the environment (a closed port here) must not break demo mode, which talks to
+# its own loopback services.
+HTTPS_PROXY=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 ALL_PROXY=http://127.0.0.1:9 \
+    timeout -s INT 12 strace -f -qq -e trace=connect -o "$work/demo.trace" \
     /usr/bin/presence-bridge --headless --demo-tour >"$work/demo.out" 2>&1 || true
 grep -q "sync applied" "$work/demo.out" || fail "the demo run synced nothing: $(tail -n 5 "$work/demo.out")"
 only_loopback "$work/demo.trace" "demo mode" || fail "demo mode left loopback"

@@ -167,7 +167,7 @@ async fn launch_demo(
     // kept in memory rather than in the keyring.
     let store: Arc<dyn SecretStore> = Arc::new(MemorySecretStore::new(MemoryStoreRule::Unlimited));
     let auth = Arc::new(
-        Authenticator::new(twin_graph_config(&twin), clock.clone(), store)
+        Authenticator::new_direct(twin_graph_config(&twin), clock.clone(), store)
             .map_err(|error| LaunchError::Auth(Box::new(error)))?,
     );
     let teams = Arc::new(GraphTeams::new(

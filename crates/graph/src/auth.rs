@@ -235,6 +235,25 @@ impl Authenticator {
         store: Arc<dyn SecretStore>,
     ) -> Result<Self, AuthError> {
         let http = HttpClient::new(clock).map_err(AuthError::Network)?;
+        Self::with_http(config, http, store)
+    }
+
+    /// Like [`Authenticator::new`], but the requests never go through a proxy: for the Graph
+    /// twin inside the app (demo mode), which a proxy from the environment could not reach.
+    pub fn new_direct(
+        config: GraphConfig,
+        clock: SharedClock,
+        store: Arc<dyn SecretStore>,
+    ) -> Result<Self, AuthError> {
+        let http = HttpClient::direct(clock).map_err(AuthError::Network)?;
+        Self::with_http(config, http, store)
+    }
+
+    fn with_http(
+        config: GraphConfig,
+        http: HttpClient,
+        store: Arc<dyn SecretStore>,
+    ) -> Result<Self, AuthError> {
         let oauth = BasicClient::new(ClientId::new(config.client_id.clone()))
             .set_auth_uri(AuthUrl::from_url(config.authorize_url()))
             .set_token_uri(TokenUrl::from_url(config.token_url()))

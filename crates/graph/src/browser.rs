@@ -39,7 +39,9 @@ pub fn scripted_browser(clock: SharedClock) -> OpenUrl {
 pub fn scripted_browser_with_language(clock: SharedClock, accept_language: &str) -> OpenUrl {
     let accept_language = Arc::<str>::from(accept_language);
     Box::new(move |url: &Url| {
+        // It stands in for a browser on loopback pages only, so no proxy applies.
         let client = reqwest::Client::builder()
+            .no_proxy()
             .redirect(reqwest::redirect::Policy::limited(10))
             .build()
             .map_err(BrowserError::Scripted)?;

@@ -76,7 +76,16 @@ impl HttpClient {
     /// whose Linux side reads the root store once, here. A changed proxy or a newly installed
     /// root therefore needs a new client, which in the app means a restart.
     pub fn new(clock: SharedClock) -> Result<Self, HttpError> {
-        let mut builder = reqwest::Client::builder()
+        Self::build(clock, reqwest::Client::builder())
+    }
+
+    /// Builds a client like [`HttpClient::new`] that ignores every proxy setting.
+    pub fn direct(clock: SharedClock) -> Result<Self, HttpError> {
+        Self::build(clock, reqwest::Client::builder().no_proxy())
+    }
+
+    fn build(clock: SharedClock, builder: reqwest::ClientBuilder) -> Result<Self, HttpError> {
+        let mut builder = builder
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("PresenceBridge/", env!("CARGO_PKG_VERSION")));
         match platform_tls_config() {
