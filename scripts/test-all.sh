@@ -68,6 +68,9 @@ scripts/wincheck.sh
 # for the gnu target, which sees the same cfg(windows) code.
 WINCHECK_TARGET=x86_64-pc-windows-gnu scripts/wincheck.sh -p presence-bridge
 
+step "SwyxIt! COM layer under Wine against a fake 32-bit Client Line Manager"
+scripts/wine-clmgr.sh
+
 step "Debian package: build, install, signed-in run with a privacy scan, removal"
 # Last, because the package build switches the app binary to the embedded window files.
 scripts/package-test.sh

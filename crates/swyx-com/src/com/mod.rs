@@ -58,8 +58,16 @@ const EVENT_MEMBER: &str = "PubOnLineMgrNotification";
 /// ATL connection points query the sink for this interface before they accept it.
 /// FIXME: the IID is not known yet, so this placeholder makes subscribing fail, and the adapter
 /// falls back to reading every second. Run `probe_type_info` next to a real SwyxIt! and put
-/// the IID that it lists under "event interfaces" here.
-#[interface("00000000-0000-0000-0000-000000000000")]
+/// the IID that it lists under "event interfaces" here. The feature `fake-clmgr-events`
+/// switches to the event interface of the fake server that the Wine test runs.
+#[cfg_attr(
+    not(feature = "fake-clmgr-events"),
+    interface("00000000-0000-0000-0000-000000000000")
+)]
+#[cfg_attr(
+    feature = "fake-clmgr-events",
+    interface("b5fb15e5-3248-411a-b22a-bffdf6d17612")
+)]
 unsafe trait IClientLineMgrEventsPub: IDispatch {
     /// `PubOnLineMgrNotification` as a vtable call, in case the interface is dual (only the
     /// slot counts, not the name); a dispinterface sends it through `IDispatch::Invoke` instead.

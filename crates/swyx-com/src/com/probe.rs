@@ -4,7 +4,11 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use swyx::automation::{Arg, AutomationError, Call, Reply, Variant};
-use windows::Win32::System::Com::{IConnectionPointContainer, IDispatch, ITypeInfo, TYPEDESC};
+use windows::Win32::Foundation::S_OK;
+use windows::Win32::System::Com::{
+    IConnectionPointContainer, IDispatch, ITypeInfo, ITypeLib, IMPLTYPEFLAG_FSOURCE, TKIND_COCLASS,
+    TYPEDESC,
+};
 use windows_core::{Interface, BSTR};
 
 use super::attach::open;
@@ -278,7 +282,10 @@ fn dump_events(text: &mut String, root: &IDispatch, seen: &mut BTreeSet<String>)
         let mut fetched = 0;
         // SAFETY: `slot` has room for one connection point and `fetched` is a valid out pointer.
         let next = unsafe { points.Next(&mut slot, &mut fetched) };
-        let Some(point) = slot[0].take().filter(|_| next.is_ok() && fetched == 1) else {
+        // S_OK alone means that the one requested point came back: Wine's marshalled `Next`
+        // leaves `fetched` at 0 across processes.
+        let complete = next == S_OK || (next.is_ok() && fetched == 1);
+        let Some(point) = slot[0].take().filter(|_| complete) else {
             break;
         };
         // SAFETY: `point` is live.
@@ -292,6 +299,58 @@ fn dump_events(text: &mut String, root: &IDispatch, seen: &mut BTreeSet<String>)
         // SAFETY: `iid` is a valid GUID for the call.
         if let Ok(info) = unsafe { library.GetTypeInfoOfGuid(&iid) } {
             dump_type(text, "event interface", &info, seen);
+        }
+    }
+    if let Some(library) = library.as_ref() {
+        dump_source_interfaces(text, library, seen);
+    }
+}
+
+/// Lists the event (`[source]`) interfaces that the type library's classes declare. This also
+/// works where the connection points cannot be enumerated across the process boundary, as
+/// under Wine, where the marshalled `IEnumConnectionPoints::Next` returns garbage.
+fn dump_source_interfaces(text: &mut String, library: &ITypeLib, seen: &mut BTreeSet<String>) {
+    let _ = writeln!(
+        text,
+        "
+event interfaces declared in the type library:"
+    );
+    // SAFETY: `library` is live.
+    let count = unsafe { library.GetTypeInfoCount() };
+    for index in 0..count {
+        // SAFETY: `index` is below the count.
+        if unsafe { library.GetTypeInfoType(index) }.ok() != Some(TKIND_COCLASS) {
+            continue;
+        }
+        // SAFETY: as above.
+        let Ok(class) = (unsafe { library.GetTypeInfo(index) }) else {
+            continue;
+        };
+        // SAFETY: `class` is live; the attribute block is released below with the same object.
+        let Ok(attr) = (unsafe { class.GetTypeAttr() }) else {
+            continue;
+        };
+        // SAFETY: `GetTypeAttr` succeeded, so `attr` is valid until released, once, here.
+        let implemented = unsafe {
+            let implemented = (*attr).cImplTypes;
+            class.ReleaseTypeAttr(attr);
+            implemented
+        };
+        for position in 0..u32::from(implemented) {
+            // SAFETY: `position` is below `cImplTypes`.
+            let source = unsafe { class.GetImplTypeFlags(position) }
+                .is_ok_and(|flags| flags.0 & IMPLTYPEFLAG_FSOURCE.0 != 0);
+            if !source {
+                continue;
+            }
+            // SAFETY: as above.
+            let Ok(reference) = (unsafe { class.GetRefTypeOfImplType(position) }) else {
+                continue;
+            };
+            // SAFETY: the reference comes from the same class.
+            if let Ok(info) = unsafe { class.GetRefTypeInfo(reference) } {
+                dump_type(text, "event interface", &info, seen);
+            }
         }
     }
 }
