@@ -520,7 +520,36 @@ mod cases {
         )
         .await?;
         context.control.send("status available")?;
-        expect_events(&mut events, &[(messages::OWN_PRESENCE_CHANGED, 2)]).await
+        expect_events(&mut events, &[(messages::OWN_PRESENCE_CHANGED, 2)]).await?;
+
+        // An event from elsewhere while a call hangs in the server reaches the sink through
+        // the modal loop of that call.
+        context.control.send("hang 1")?;
+        let pending = connection.get(connection.root(), "DispIsLoggedIn");
+        tokio::pin!(pending);
+        tokio::select! {
+            early = &mut pending => return Err(format!("the hung call returned: {early:?}")),
+            _ = tokio::time::sleep(Duration::from_millis(300)) => {}
+        }
+        context.control.send("line 2 3")?;
+        let during = next_event(&mut events).await;
+        context.control.send("hang 0")?;
+        check(
+            "event while the call hangs",
+            during,
+            Ok(Notification {
+                message: messages::LINE_STATE_CHANGED,
+                param: 1,
+            }),
+        )?;
+        check("the call after the hang", pending.await, Ok(Variant::I4(1)))?;
+        expect_events(
+            &mut events,
+            &[(messages::LINE_STATE_CHANGED_EX, 3 << 16 | 1)],
+        )
+        .await?;
+        context.control.send("line 2 0")?;
+        Ok(())
     }
 
     /// A call that hangs times out, retires the connection, and a new one works once the
