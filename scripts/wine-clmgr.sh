@@ -138,7 +138,9 @@ phase "type library and registration"
 
 # --- the cases ----------------------------------------------------------------------------
 status=0
-timeout 300 "$wine64" "$client_exe" "$@" || status=$?
+# Through a pipe: Wine writing straight into a log file has left runs of NUL bytes over earlier
+# output.
+timeout 300 "$wine64" "$client_exe" "$@" 2>&1 | cat || status=$?
 phase "cases"
 if [ "$status" != 0 ]; then
     echo "wine-clmgr: the server's log:" >&2

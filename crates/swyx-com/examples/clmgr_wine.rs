@@ -4,7 +4,7 @@
 //! adapter does, and scripts the fake through its test-only `FakeControl` member over a
 //! connection of its own.
 //!
-//! Build the layer with the feature `fake-clmgr-events`, so that its event sink answers for
+//! Build the layer with the feature `fake-clmgr-events`, so that its event sink implements
 //! the fake's event interface. `clmgr_wine [CASE...]` runs the named cases, or all of them, in
 //! order, prints one `PASS`/`FAIL` line per case with its time, and fails when any case fails.
 
@@ -80,7 +80,7 @@ mod cases {
             Ok(())
         }
 
-        /// Sends a `FakeControl` command and returns its answer.
+        /// Sends a `FakeControl` command and returns the server's reply.
         fn send(&mut self, command: &str) -> Result<String, String> {
             let root = self.root.as_ref().ok_or("the server was not started")?;
             let name = HSTRING::from("FakeControl");
@@ -129,7 +129,7 @@ mod cases {
         }
     }
 
-    /// What every case works with.
+    /// The state shared by every case.
     struct Context {
         control: Control,
         clock: SharedClock,
@@ -140,7 +140,7 @@ mod cases {
             swyx_com::connector(self.clock.clone(), call_timeout)
         }
 
-        /// Makes sure a server runs and answers; returns its `stats` line.
+        /// Starts a server unless one runs and replies, and returns its `stats` line.
         fn ensure_server(&mut self) -> Result<String, String> {
             if let Ok(stats) = self.control.send("stats") {
                 return Ok(stats);
@@ -166,7 +166,7 @@ mod cases {
         }
     }
 
-    /// The ids of running processes named like the server.
+    /// Returns the ids of running processes named like the server.
     fn server_processes() -> Vec<u32> {
         let mut found = Vec::new();
         // SAFETY: no preconditions; the handle is closed below.
@@ -216,7 +216,7 @@ mod cases {
         move |error| format!("{what}: {error:?}")
     }
 
-    /// The next notification within five seconds.
+    /// Waits up to five seconds for the next notification.
     async fn next_event(events: &mut NotificationReceiver) -> Result<Notification, String> {
         match tokio::time::timeout(Duration::from_secs(5), events.recv()).await {
             Ok(Some((notification, _guard))) => Ok(notification),
@@ -234,7 +234,7 @@ mod cases {
         Ok(())
     }
 
-    /// Attaches, subscribes and waits until the fake holds the sink.
+    /// Attaches, subscribes and waits until the fake has advised the sink.
     async fn attach_subscribed(
         context: &mut Context,
         call_timeout: Duration,
@@ -300,6 +300,19 @@ mod cases {
                 member: "Missing".into(),
             }),
         )?;
+        // E_INVALIDARG travels in the exception record of DISP_E_EXCEPTION.
+        check(
+            "DispGetLine(99)",
+            connection
+                .invoke(root, "DispGetLine", vec![Arg::In(Variant::I4(99))])
+                .await
+                .map(|reply| reply.value),
+            Err(AutomationError::Failed {
+                member: "DispGetLine".into(),
+                hresult: 0x8007_0057,
+            }),
+        )?;
+
         let config = config(&*connection).await?;
         context.wait_for_stats("objects=1")?;
         connection.release(config);
