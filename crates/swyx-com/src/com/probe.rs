@@ -282,8 +282,8 @@ fn dump_events(text: &mut String, root: &IDispatch, seen: &mut BTreeSet<String>)
         let mut fetched = 0;
         // SAFETY: `slot` has room for one connection point and `fetched` is a valid out pointer.
         let next = unsafe { points.Next(&mut slot, &mut fetched) };
-        // S_OK alone means that the one requested point came back: Wine's marshalled `Next`
-        // leaves `fetched` at 0 across processes.
+        // S_OK alone means that the one requested point came back, because Wine 8's marshalled
+        // `Next` has returned S_OK with `fetched` left at 0 across processes.
         let complete = next == S_OK || (next.is_ok() && fetched == 1);
         let Some(point) = slot[0].take().filter(|_| complete) else {
             break;
@@ -307,8 +307,9 @@ fn dump_events(text: &mut String, root: &IDispatch, seen: &mut BTreeSet<String>)
 }
 
 /// Lists the event (`[source]`) interfaces that the type library's classes declare. This also
-/// works where the connection points cannot be enumerated across the process boundary, as
-/// under Wine, where the marshalled `IEnumConnectionPoints::Next` returns garbage.
+/// works where the connection points cannot be enumerated across the process boundary. Under
+/// Wine 8, the marshalled `IEnumConnectionPoints::Next` has also returned a garbage `HRESULT`
+/// and count.
 fn dump_source_interfaces(text: &mut String, library: &ITypeLib, seen: &mut BTreeSet<String>) {
     let _ = writeln!(
         text,
