@@ -115,9 +115,16 @@ install_dir="$WINEPREFIX/drive_c/Program Files (x86)/SwyxIt!"
 timeout 30 "$wineserver" -k 2>/dev/null || true
 rm -rf "$WINEPREFIX"
 trap cleanup EXIT
-timeout 180 "$wine64" wineboot --init >/dev/null 2>&1
+if ! timeout 180 "$wine64" wineboot --init >"$build_dir/wineboot.log" 2>&1; then
+    echo "wine-clmgr: creating the prefix failed:" >&2
+    cat "$build_dir/wineboot.log" >&2
+    exit 1
+fi
 # The session that creates a prefix does not start RpcSs reliably: let it end first.
-timeout 120 "$wineserver" -w
+if ! timeout 120 "$wineserver" -w; then
+    echo "wine-clmgr: the wineserver that created the prefix did not end within 120 s" >&2
+    exit 1
+fi
 phase "prefix creation"
 
 mkdir -p "$install_dir"
