@@ -141,6 +141,8 @@ mod server {
         types: Types,
         /// The objects handed out and not yet released, the root object excepted.
         live_objects: AtomicU32,
+        /// The simulator calls in progress, hung ones included.
+        calls_in_progress: AtomicU32,
         quit: AtomicBool,
     }
 
@@ -452,7 +454,9 @@ mod server {
             kind: call_kind,
             args,
         };
+        server.calls_in_progress.fetch_add(1, Ordering::SeqCst);
         let outcome = server.runtime.block_on(server.connection.call(call));
+        server.calls_in_progress.fetch_sub(1, Ordering::SeqCst);
         // Events the call caused reach the sinks before it returns, as in an ATL server.
         server.deliver();
         let reply = match outcome {
@@ -501,7 +505,8 @@ mod server {
     /// - `quit`: SwyxIt! quits: the shut-down request (message 11) goes out, then the process
     ///   ends;
     /// - `exit`: the process ends at once without any notice, as in a crash;
-    /// - `state`: the simulator's status and lines; `stats`: pid, sinks and live objects.
+    /// - `state`: the simulator's status and lines; `stats`: pid, sinks, live objects and
+    ///   calls in progress.
     fn control(server: &Arc<Server>, command: &str) -> Result<String, String> {
         let words: Vec<&str> = command.split_whitespace().collect();
         let number = |index: usize| -> Result<i32, String> {
@@ -566,9 +571,10 @@ mod server {
                 // SAFETY: no preconditions.
                 let pid = unsafe { GetCurrentProcessId() };
                 return Ok(format!(
-                    "pid={pid} bits={} sinks={sinks} objects={}",
+                    "pid={pid} bits={} sinks={sinks} objects={} calls={}",
                     usize::BITS,
-                    server.live_objects.load(Ordering::SeqCst)
+                    server.live_objects.load(Ordering::SeqCst),
+                    server.calls_in_progress.load(Ordering::SeqCst)
                 ));
             }
             _ => return Err(format!("{command}: unknown command")),
@@ -960,6 +966,7 @@ mod server {
             next_cookie: AtomicU32::new(1),
             types,
             live_objects: AtomicU32::new(0),
+            calls_in_progress: AtomicU32::new(0),
             quit: AtomicBool::new(false),
         });
         let point_server = Arc::new(OnceLock::new());

@@ -540,10 +540,12 @@ mod cases {
         context.control.send("hang 1")?;
         let pending = connection.get(connection.root(), "DispIsLoggedIn");
         tokio::pin!(pending);
+        // Polling once sends the request; the server's count shows when it hangs there.
         tokio::select! {
             early = &mut pending => return Err(format!("the hung call returned: {early:?}")),
-            _ = tokio::time::sleep(Duration::from_millis(300)) => {}
+            _ = tokio::time::sleep(Duration::from_millis(1)) => {}
         }
+        context.wait_for_stats("calls=1")?;
         context.control.send("line 2 3")?;
         let during = next_event(&mut events).await;
         context.control.send("hang 0")?;
@@ -579,6 +581,7 @@ mod cases {
         context.control.send("hang 1")?;
         let started = Instant::now();
         let hung = connection.get(root, "DispIsLoggedIn").await;
+        context.wait_for_stats("calls=1")?;
         let waited = started.elapsed();
         check("hung call", hung, Err(AutomationError::Timeout))?;
         println!(
@@ -593,6 +596,7 @@ mod cases {
             started.elapsed().as_secs_f64()
         );
         context.control.send("hang 0")?;
+        context.wait_for_stats("calls=0")?;
         drop(connection);
         let connection = context
             .connector(timeout)
