@@ -28,10 +28,12 @@ mod cases {
     use std::time::{Duration, Instant};
 
     use clock::{SharedClock, SystemClock};
+    use engine::SwyxSettable;
     use swyx::automation::{
         Arg, AutomationError, Connection, Notification, NotificationReceiver, ObjectRef, Variant,
     };
     use swyx::messages;
+    use swyx::{SwyxAdapter, SwyxEvent};
     use windows::Win32::Foundation::CloseHandle;
     use windows::Win32::System::Com::{
         CLSIDFromProgID, CoCreateInstance, CoInitializeEx, IDispatch, CLSCTX_LOCAL_SERVER,
@@ -150,8 +152,8 @@ mod cases {
             self.control.send("stats")
         }
 
-        /// Waits until `stats` contains `expected`.
-        fn wait_for_stats(&mut self, expected: &str) -> Outcome {
+        /// Waits until `stats` contains `expected`, letting the runtime's other tasks run.
+        async fn wait_for_stats(&mut self, expected: &str) -> Outcome {
             let deadline = Instant::now() + Duration::from_secs(10);
             loop {
                 let stats = self.control.send("stats")?;
@@ -161,7 +163,7 @@ mod cases {
                 if Instant::now() > deadline {
                     return Err(format!("stats: expected {expected:?}, got {stats:?}"));
                 }
-                std::thread::sleep(Duration::from_millis(50));
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }
     }
@@ -240,14 +242,14 @@ mod cases {
         call_timeout: Duration,
     ) -> Result<(Box<dyn Connection>, NotificationReceiver), String> {
         // An earlier case's sink must be gone, or the wait below could see it instead.
-        context.wait_for_stats("sinks=0 ")?;
+        context.wait_for_stats("sinks=0 ").await?;
         let connection = context
             .connector(call_timeout)
             .connect()
             .await
             .map_err(failed("connect"))?;
         let events = connection.subscribe().map_err(failed("subscribe"))?;
-        context.wait_for_stats("sinks=1 ")?;
+        context.wait_for_stats("sinks=1 ").await?;
         Ok((connection, events))
     }
 
@@ -314,9 +316,9 @@ mod cases {
         )?;
 
         let config = config(&*connection).await?;
-        context.wait_for_stats("objects=1")?;
+        context.wait_for_stats("objects=1").await?;
         connection.release(config);
-        context.wait_for_stats("objects=0")
+        context.wait_for_stats("objects=0").await
     }
 
     /// The app writes Away and Do not disturb, and reads what the user set by hand.
@@ -545,7 +547,7 @@ mod cases {
             early = &mut pending => return Err(format!("the hung call returned: {early:?}")),
             _ = tokio::time::sleep(Duration::from_millis(1)) => {}
         }
-        context.wait_for_stats("calls=1")?;
+        context.wait_for_stats("calls=1").await?;
         context.control.send("line 2 3")?;
         let during = next_event(&mut events).await;
         context.control.send("hang 0")?;
@@ -581,7 +583,7 @@ mod cases {
         context.control.send("hang 1")?;
         let started = Instant::now();
         let hung = connection.get(root, "DispIsLoggedIn").await;
-        context.wait_for_stats("calls=1")?;
+        context.wait_for_stats("calls=1").await?;
         let waited = started.elapsed();
         check("hung call", hung, Err(AutomationError::Timeout))?;
         println!(
@@ -596,7 +598,7 @@ mod cases {
             started.elapsed().as_secs_f64()
         );
         context.control.send("hang 0")?;
-        context.wait_for_stats("calls=0")?;
+        context.wait_for_stats("calls=0").await?;
         drop(connection);
         let connection = context
             .connector(timeout)
@@ -613,7 +615,7 @@ mod cases {
     /// Dropping the connection unsubscribes and releases every object in the server.
     async fn drop_releases_everything(context: &mut Context) -> Outcome {
         context.ensure_server()?;
-        context.wait_for_stats("sinks=0 objects=0")?;
+        context.wait_for_stats("sinks=0 objects=0").await?;
         let (connection, _events) = attach_subscribed(context, Duration::from_secs(20)).await?;
         let _config = config(&*connection).await?;
         let _line = connection
@@ -624,9 +626,95 @@ mod cases {
             )
             .await
             .map_err(failed("DispGetLine"))?;
-        context.wait_for_stats("sinks=1 objects=2")?;
+        context.wait_for_stats("sinks=1 objects=2").await?;
         drop(connection);
-        context.wait_for_stats("sinks=0 objects=0")
+        context.wait_for_stats("sinks=0 objects=0").await
+    }
+
+    /// Waits up to ten seconds for an adapter report that `wanted` accepts, skipping others.
+    async fn adapter_report(
+        reports: &mut tokio::sync::mpsc::UnboundedReceiver<(SwyxEvent, clock::WorkGuard)>,
+        what: &str,
+        wanted: impl Fn(&SwyxEvent) -> bool,
+    ) -> Result<SwyxEvent, String> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let mut skipped = Vec::new();
+        loop {
+            match tokio::time::timeout_at(deadline, reports.recv()).await {
+                Ok(Some((report, _guard))) if wanted(&report) => return Ok(report),
+                Ok(Some((report, _guard))) => skipped.push(report),
+                Ok(None) => return Err(format!("{what}: the adapter stopped")),
+                Err(_) => return Err(format!("{what}: not reported within 10 s; got {skipped:?}")),
+            }
+        }
+    }
+
+    /// The Swyx adapter runs over the layer: it attaches, reads the user, writes Away, follows
+    /// a call through the events, and lets go on shutdown.
+    async fn adapter_over_the_layer(context: &mut Context) -> Outcome {
+        context.ensure_server()?;
+        context.control.send("status available")?;
+        context.wait_for_stats("sinks=0 ").await?;
+        let connector = context.connector(Duration::from_secs(5));
+        let (adapter, mut reports) = SwyxAdapter::spawn(connector, context.clock.clone());
+
+        let attached = adapter_report(&mut reports, "attach", |report| {
+            matches!(report, SwyxEvent::Attached { .. })
+        })
+        .await?;
+        let SwyxEvent::Attached {
+            observation,
+            identity,
+            ..
+        } = attached
+        else {
+            return Err(format!("expected an attach, got {attached:?}"));
+        };
+        check(
+            "e-mail address",
+            identity.email.as_deref(),
+            Some("alex.demo@contoso.example"),
+        )?;
+        check(
+            "status at attach",
+            observation.status,
+            SwyxSettable::Available,
+        )?;
+        check("speaking at attach", observation.speaking, false)?;
+
+        adapter
+            .write(SwyxSettable::Away)
+            .await
+            .map_err(|error| format!("write Away: {error:?}"))?;
+        let state = context.control.send("state")?;
+        if !state.contains("status=Away") {
+            return Err(format!("after the adapter wrote Away: {state}"));
+        }
+        adapter_report(&mut reports, "own Away", |report| {
+            matches!(report, SwyxEvent::Observed(seen)
+                if seen.status == SwyxSettable::Away && seen.caused_by_us)
+        })
+        .await?;
+
+        context.control.send("call 1 start")?;
+        adapter_report(
+            &mut reports,
+            "call start",
+            |report| matches!(report, SwyxEvent::Observed(seen) if seen.speaking),
+        )
+        .await?;
+        context.control.send("call 1 end")?;
+        adapter_report(
+            &mut reports,
+            "call end",
+            |report| matches!(report, SwyxEvent::Observed(seen) if !seen.speaking),
+        )
+        .await?;
+
+        adapter.shutdown();
+        context.wait_for_stats("sinks=0 objects=0").await?;
+        context.control.send("status available")?;
+        Ok(())
     }
 
     /// The server's process ends without notice: calls report `ServerGone`, the events close,
@@ -740,6 +828,7 @@ mod cases {
             hung_call_times_out,
             drop_releases_everything,
             probe_lists_the_event_interface,
+            adapter_over_the_layer,
             server_exit_and_reattach,
             shut_down_request,
         ];
