@@ -6,16 +6,18 @@
 # Starts a virtual X server and a private D-Bus session, then WebKitWebDriver (from the
 # webkit2gtk-driver package) with TAURI_WEBVIEW_AUTOMATION=true, which the app's webview needs
 # to accept automation. Runs src-tauri/tests/ui/webdriver_test.py once with the default theme
-# and once more with GTK_THEME=Adwaita:dark for a dark screenshot. Screenshots go to
-# target/screenshots/. All app files live in a temporary folder.
+# and once more with GTK_THEME=Adwaita:dark for a dark screenshot, then
+# src-tauri/tests/ui/states_test.py, which walks the window through every row of
+# docs/states.md. Screenshots go to target/screenshots/. All app files live in a temporary
+# folder.
 set -euo pipefail
 
 if [[ "${1:-}" == "--inside-session" ]]; then
     shift
     binary=$1 work=$2 shots=$3 repo=$4
     run_driver() {
-        local theme=$1
-        shift
+        local theme=$1 script=$2
+        shift 2
         local port
         port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
         env TAURI_WEBVIEW_AUTOMATION=true ${theme:+GTK_THEME=$theme} \
@@ -27,16 +29,20 @@ if [[ "${1:-}" == "--inside-session" ]]; then
             sleep 0.1
         done
         local status=0
-        python3 "$repo/src-tauri/tests/ui/webdriver_test.py" --port "$port" --binary "$binary" \
+        python3 "$repo/src-tauri/tests/ui/$script" --port "$port" --binary "$binary" \
             --screenshots "$shots" "$@" || status=$?
         kill "$driver_pid" 2>/dev/null || true
         wait "$driver_pid" 2>/dev/null || true
         return "$status"
     }
-    run_driver "" || exit 1
+    run_driver "" webdriver_test.py || exit 1
     # A second, short session only for the dark screenshot; a failure to get dark colours is
     # reported but does not fail the run, because it depends on the GTK theme installed.
-    run_driver "Adwaita:dark" --only-screenshot --theme dark || echo "dark screenshot not taken" >&2
+    run_driver "Adwaita:dark" webdriver_test.py --only-screenshot --theme dark ||
+        echo "dark screenshot not taken" >&2
+    started=$(date +%s)
+    run_driver "" states_test.py --states "$repo/docs/states.md" || exit 1
+    echo "states walk took $(($(date +%s) - started)) s"
     exit 0
 fi
 

@@ -318,6 +318,8 @@ function render(s) {
   }
   document.body.dataset.tone = s.tone;
   document.body.dataset.badge = s.badge;
+  // The tray's tooltip, also on the window's logo: the window shows what the tray shows.
+  $('tray-state').title = s.tooltip;
   renderHeader(s);
   renderPair(s);
   renderNotices(s);

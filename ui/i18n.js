@@ -102,6 +102,19 @@ const en = {
   faultGraphThrottle: 'Graph throttling (429)',
   faultSwyxQuit: 'Quit SwyxIt!',
   faultSwyxRestart: 'Restart SwyxIt!',
+  faultGraphMalformed: 'Unreadable Graph answer',
+  faultGraphReadForbidden: 'Graph refuses the read (403)',
+  faultGraphWriteOutage: 'Graph write outage (503)',
+  faultGraphWriteForbidden: 'Graph refuses the write (403)',
+  faultGraphWriteRejected: 'Graph rejects the write (400)',
+  faultSignInExpired: 'Sign-in expires',
+  faultSwyxLogOff: 'Log off in SwyxIt!',
+  faultSwyxLogOn: 'Log on in SwyxIt!',
+  faultSwyxServerDown: 'SwyxWare server down',
+  faultSwyxServerUp: 'SwyxWare server back',
+  faultSwyxAccessDenied: 'SwyxIt! denies access',
+  faultSwyxWriteFailure: 'SwyxIt! rejects writes',
+  faultSwyxOtherUser: 'SwyxIt! as another user',
   demoTour: 'Start tour',
   demoTourRunning: 'Tour running…',
   errorStopped: 'Presence Bridge has stopped syncing.',
@@ -211,6 +224,19 @@ const de = {
   faultGraphThrottle: 'Graph-Drosselung (429)',
   faultSwyxQuit: 'SwyxIt! beenden',
   faultSwyxRestart: 'SwyxIt! neu starten',
+  faultGraphMalformed: 'Unlesbare Graph-Antwort',
+  faultGraphReadForbidden: 'Graph verweigert das Lesen (403)',
+  faultGraphWriteOutage: 'Graph-Ausfall beim Schreiben (503)',
+  faultGraphWriteForbidden: 'Graph verweigert das Schreiben (403)',
+  faultGraphWriteRejected: 'Graph lehnt das Schreiben ab (400)',
+  faultSignInExpired: 'Anmeldung läuft ab',
+  faultSwyxLogOff: 'In SwyxIt! abmelden',
+  faultSwyxLogOn: 'In SwyxIt! anmelden',
+  faultSwyxServerDown: 'SwyxWare-Server fällt aus',
+  faultSwyxServerUp: 'SwyxWare-Server wieder da',
+  faultSwyxAccessDenied: 'SwyxIt! verweigert den Zugriff',
+  faultSwyxWriteFailure: 'SwyxIt! lehnt Änderungen ab',
+  faultSwyxOtherUser: 'SwyxIt! als andere Person',
   demoTour: 'Rundgang starten',
   demoTourRunning: 'Rundgang läuft…',
   errorStopped: 'Presence Bridge gleicht nicht mehr ab.',
@@ -270,9 +296,14 @@ export function core(text) {
   if (speaking) {
     return `Im Gespräch (in Swyx angezeigt als ${core(speaking[1])})`;
   }
-  const override = /^Teams shows '(.+)' instead of In a call — a status you chose in Teams takes precedence$/.exec(text);
+  const override = /^Teams shows '(.+)' instead of 'In a call' — a status you chose in Teams takes precedence$/.exec(text);
   if (override) {
     return `Teams zeigt „${core(override[1])}“ statt „Im Anruf“ – ein in Teams gewählter Status hat Vorrang`;
+  }
+  // A health reason with its cause, "<reason>: <cause>": both parts are translated on their own.
+  const separator = text.indexOf(': ');
+  if (separator > 0 && coreDe[text.slice(0, separator)]) {
+    return `${coreDe[text.slice(0, separator)]}: ${core(text.slice(separator + 2))}`;
   }
   return text;
 }

@@ -108,17 +108,12 @@ pub fn identity_mismatch(snapshot: &Snapshot) -> bool {
     snapshot.view.warnings.contains(&Warning::IdentityMismatch)
 }
 
-/// Converts a core instant to Unix milliseconds.
-///
-/// The snapshot carries no reading of the core's clock, so the newest history entry, which
-/// has both forms, anchors the conversion. Without history there is no anchor.
-/// FIXME: a snapshot with no history cannot convert instants (pause end, next retry); a
-/// `taken_at: Instant` field in `Snapshot` beside `taken_at_unix_ms` would fix that.
+/// Converts a core instant to Unix milliseconds, anchored at the moment the snapshot was
+/// taken, which the snapshot carries in both forms. Returns `None` before the Unix epoch.
 pub fn instant_to_unix_ms(snapshot: &Snapshot, instant: Instant) -> Option<u64> {
-    let anchor = snapshot.history.last()?;
-    let anchor_ms = anchor.event.at.since_start().as_millis() as i128;
+    let anchor_ms = snapshot.taken_at.since_start().as_millis() as i128;
     let instant_ms = instant.since_start().as_millis() as i128;
-    let unix_ms = anchor.at_unix_ms as i128 + (instant_ms - anchor_ms);
+    let unix_ms = snapshot.taken_at_unix_ms as i128 + (instant_ms - anchor_ms);
     u64::try_from(unix_ms).ok()
 }
 
@@ -180,7 +175,7 @@ pub struct UiState {
 }
 
 /// Converts the snapshot's instants, with `paused_until_fallback` (recorded by the app when
-/// it paused) for a pause when there is no history to anchor the conversion.
+/// it paused) for a pause whose instant does not convert.
 pub fn wall_times(snapshot: &Snapshot, paused_until_fallback: Option<u64>) -> WallTimes {
     let view = &snapshot.view;
     let convert =
@@ -247,6 +242,7 @@ pub(crate) mod tests {
             notifications: NotificationCounts::default(),
             stopped: false,
             taken_at_unix_ms: 0,
+            taken_at: Instant::from_millis(0),
         }
     }
 
@@ -416,7 +412,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn instants_convert_through_history() {
+    fn instants_convert_to_wall_time() {
         let event = SyncEvent {
             at: Instant::from_millis(10_000),
             direction: Direction::TeamsToSwyx,
@@ -431,9 +427,22 @@ pub(crate) mod tests {
             latency: event.latency,
         });
         let mut snapshot = snapshot_of(view);
-        assert_eq!(instant_to_unix_ms(&snapshot, Instant::from_millis(1)), None);
-        assert_eq!(wall_times(&snapshot, Some(42)).paused_until, Some(42));
+        snapshot.taken_at = Instant::from_millis(20_000);
+        snapshot.taken_at_unix_ms = 1_700_000_010_000;
+        assert_eq!(
+            instant_to_unix_ms(&snapshot, Instant::from_millis(0)),
+            Some(1_699_999_990_000),
+            "an instant before the snapshot"
+        );
+        snapshot.taken_at_unix_ms = 5_000;
+        assert_eq!(
+            instant_to_unix_ms(&snapshot, Instant::from_millis(0)),
+            None,
+            "before the Unix epoch"
+        );
+        assert_eq!(wall_times(&snapshot, Some(42)).paused_until, Some(55_000));
 
+        snapshot.taken_at_unix_ms = 1_700_000_010_000;
         snapshot.history.push(HistoryEntry {
             at_unix_ms: 1_700_000_000_000,
             event,

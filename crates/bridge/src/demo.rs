@@ -6,7 +6,8 @@ use clock::SharedClock;
 use engine::SwyxSettable;
 use graph_twin::{Endpoint, Fault, FaultKind, Twin};
 use serde::{Deserialize, Serialize};
-use swyx::simulator::{CallAction, SimulatorControl};
+use swyx::automation::AutomationError;
+use swyx::simulator::{CallAction, SimulatorControl, SimulatorIdentity};
 
 /// One row of the demo panel: a Teams status the user can pick.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -74,17 +75,43 @@ pub const DEMO_ROWS: &[DemoRow] = &[
     row("Out of office (offline)", "Offline", "OutOfOffice", true),
 ];
 
-/// A fault the demo panel can inject.
+/// A fault the demo panel can inject; each one leads the window into a health state or
+/// warning that real use can show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DemoFault {
-    /// Graph answers 503 to the next 5 requests.
+    /// Graph answers 503 to the next 3 requests.
     GraphOutage,
     /// Graph answers 429 with `Retry-After: 5` to the next 3 presence polls.
     GraphThrottle,
+    /// Graph answers the next 3 presence polls with a body that is not JSON.
+    GraphMalformed,
+    /// Graph refuses the next 3 presence polls with 403, as without the permission to read.
+    GraphReadForbidden,
+    /// Graph answers the next 2 `setPresence` calls with 503.
+    GraphWriteOutage,
+    /// Graph refuses the next `setPresence` with 403, as without `Presence.ReadWrite`.
+    GraphWriteForbidden,
+    /// Graph rejects the next `setPresence` with 400, as for a wrong session id.
+    GraphWriteRejected,
+    /// Entra revokes the refresh tokens and expires the access tokens: the sign-in ends.
+    SignInExpired,
     /// SwyxIt! quits; `SwyxRestart` brings it back.
     SwyxQuit,
+    /// SwyxIt! starts again, logged on, as the same user as Teams and without injected faults.
     SwyxRestart,
+    /// The user logs off in SwyxIt!; `SwyxLogOn` logs on again.
+    SwyxLogOff,
+    SwyxLogOn,
+    /// SwyxIt! loses its SwyxWare server; `SwyxServerUp` brings it back.
+    SwyxServerDown,
+    SwyxServerUp,
+    /// SwyxIt! restarts and refuses access, as when it runs under another Windows user.
+    SwyxAccessDenied,
+    /// The next 3 status writes to SwyxIt! fail.
+    SwyxWriteFailure,
+    /// SwyxIt! restarts logged on as another person than the Teams account.
+    SwyxOtherUser,
 }
 
 /// Drives the simulated Teams and SwyxIt!; cheap to clone.
@@ -93,11 +120,23 @@ pub struct Demo {
     twin: Twin,
     swyx: SimulatorControl,
     clock: SharedClock,
+    /// The SwyxIt! user at start, who is the same person as the Teams account.
+    identity: SimulatorIdentity,
 }
 
 impl Demo {
-    pub(crate) fn new(twin: Twin, swyx: SimulatorControl, clock: SharedClock) -> Self {
-        Self { twin, swyx, clock }
+    pub(crate) fn new(
+        twin: Twin,
+        swyx: SimulatorControl,
+        clock: SharedClock,
+        identity: SimulatorIdentity,
+    ) -> Self {
+        Self {
+            twin,
+            swyx,
+            clock,
+            identity,
+        }
     }
 
     /// Every row of the Teams → Swyx table, for the demo panel.
@@ -140,25 +179,56 @@ impl Demo {
 
     /// Injects a fault.
     pub fn fault(&self, fault: DemoFault) {
+        let status = |endpoint, status, retry_after_seconds, count| {
+            self.twin.inject(Fault::new(
+                endpoint,
+                FaultKind::Status {
+                    status,
+                    retry_after_seconds,
+                },
+                count,
+            ))
+        };
         match fault {
-            DemoFault::GraphOutage => self.twin.inject(Fault::new(
-                Endpoint::Any,
-                FaultKind::Status {
-                    status: 503,
-                    retry_after_seconds: None,
-                },
-                5,
-            )),
-            DemoFault::GraphThrottle => self.twin.inject(Fault::new(
-                Endpoint::Presence,
-                FaultKind::Status {
-                    status: 429,
-                    retry_after_seconds: Some(5),
-                },
-                3,
-            )),
+            DemoFault::GraphOutage => status(Endpoint::Any, 503, None, 3),
+            DemoFault::GraphThrottle => status(Endpoint::Presence, 429, Some(5), 3),
+            DemoFault::GraphMalformed => {
+                self.twin
+                    .inject(Fault::new(Endpoint::Presence, FaultKind::Malformed, 3))
+            }
+            DemoFault::GraphReadForbidden => status(Endpoint::Presence, 403, None, 3),
+            DemoFault::GraphWriteOutage => status(Endpoint::SetPresence, 503, None, 2),
+            DemoFault::GraphWriteForbidden => status(Endpoint::SetPresence, 403, None, 1),
+            DemoFault::GraphWriteRejected => status(Endpoint::SetPresence, 400, None, 1),
+            DemoFault::SignInExpired => {
+                self.twin.revoke_refresh_tokens();
+                self.twin.expire_access_tokens();
+            }
             DemoFault::SwyxQuit => self.swyx.quit(),
-            DemoFault::SwyxRestart => self.swyx.restart(),
+            DemoFault::SwyxRestart => {
+                self.swyx.set_connect_error(None);
+                self.swyx.fail_writes(0);
+                self.swyx.set_identity(self.identity.clone());
+                self.swyx.restart();
+            }
+            DemoFault::SwyxLogOff => self.swyx.logoff(),
+            DemoFault::SwyxLogOn => self.swyx.logon(),
+            DemoFault::SwyxServerDown => self.swyx.server_down(),
+            DemoFault::SwyxServerUp => self.swyx.server_up(),
+            DemoFault::SwyxAccessDenied => {
+                self.swyx
+                    .set_connect_error(Some(AutomationError::AccessDenied));
+                self.swyx.restart();
+            }
+            DemoFault::SwyxWriteFailure => self.swyx.fail_writes(3),
+            DemoFault::SwyxOtherUser => {
+                self.swyx.set_identity(SimulatorIdentity {
+                    email: "sam.other@fabrikam.example".into(),
+                    user: "Sam Other".into(),
+                    server: self.identity.server.clone(),
+                });
+                self.swyx.restart();
+            }
         }
     }
 

@@ -100,6 +100,7 @@ impl Core {
             notifications: NotificationCounts::default(),
             stopped: false,
             taken_at_unix_ms: unix_millis(&*parts.clock, parts.clock.now()),
+            taken_at: parts.clock.now(),
         };
         let (publisher, snapshots) = watch::channel(initial.clone());
         let clock = parts.clock.clone();
@@ -621,7 +622,9 @@ impl Driver {
             })
             .collect();
         self.snapshot.view = view;
-        self.snapshot.taken_at_unix_ms = unix_millis(&*self.clock, self.clock.now());
+        let now = self.clock.now();
+        self.snapshot.taken_at_unix_ms = unix_millis(&*self.clock, now);
+        self.snapshot.taken_at = now;
         self.publisher.send_replace(self.snapshot.clone());
     }
 }

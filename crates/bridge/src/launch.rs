@@ -158,11 +158,12 @@ async fn launch_demo(
     let (simulator, swyx_control) = Simulator::new(clock.clone());
     // The demo user is the same person on both sides, so the window shows no mismatch.
     let user = &twin.config().user;
-    swyx_control.set_identity(SimulatorIdentity {
+    let identity = SimulatorIdentity {
         email: user.mail.clone(),
         user: user.display_name.clone(),
         server: "swyx.contoso.example".into(),
-    });
+    };
+    swyx_control.set_identity(identity.clone());
     // Demo sign-ins belong to a twin that lives only as long as this process, so they are
     // kept in memory rather than in the keyring.
     let store: Arc<dyn SecretStore> = Arc::new(MemorySecretStore::new(MemoryStoreRule::Unlimited));
@@ -189,7 +190,7 @@ async fn launch_demo(
     });
     Ok(Launched {
         core,
-        demo: Some(Demo::new(twin, swyx_control, clock)),
+        demo: Some(Demo::new(twin, swyx_control, clock, identity)),
         authenticator: Some(auth),
     })
 }

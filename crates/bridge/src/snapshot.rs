@@ -78,6 +78,9 @@ pub struct Snapshot {
     pub stopped: bool,
     /// Milliseconds since the Unix epoch when the snapshot was taken.
     pub taken_at_unix_ms: u64,
+    /// The core clock's reading when the snapshot was taken, the same moment as
+    /// `taken_at_unix_ms`, so that other instants of the snapshot convert to wall time.
+    pub taken_at: Instant,
 }
 
 /// Converts a clock instant to Unix milliseconds, using the clock's current wall time.

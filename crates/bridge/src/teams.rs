@@ -75,10 +75,12 @@ pub fn sign_in_error(error: &AuthError) -> SignInError {
                 }
                 _ => None,
             };
+            // The window shows the code and the action on their own, so the message carries
+            // only the OAuth error name; the error's Display text would repeat both.
             SignInError {
                 code: Some(entra.code_text()),
-                message: error.to_string(),
-                action: entra.action(),
+                message: format!("Entra ID refused the sign-in: {}", entra.error),
+                action: sentence_case(&entra.action()),
                 link,
             }
         }
@@ -88,7 +90,7 @@ pub fn sign_in_error(error: &AuthError) -> SignInError {
             action: "Sign in again".into(),
             link: None,
         },
-        // "could not reach entra id" alone hides whether a proxy, a certificate or the network
+        // "could not reach Entra ID" alone hides whether a proxy, a certificate or the network
         // failed, so the message carries the causes.
         AuthError::Network(network) => SignInError {
             code: None,
@@ -124,6 +126,15 @@ fn with_causes(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// Capitalizes the first letter, for a text that is shown as a sentence of its own.
+fn sentence_case(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 impl TeamsPort for GraphTeams {

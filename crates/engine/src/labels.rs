@@ -44,8 +44,8 @@ pub mod teams {
 /// Formats the override text shown when a manual Teams status outranks the call session.
 pub fn override_text(teams_label: &str) -> String {
     format!(
-        "Teams shows '{teams_label}' instead of In a call — a status you chose in Teams takes \
-         precedence"
+        "Teams shows '{teams_label}' instead of 'In a call' — a status you chose in Teams \
+         takes precedence"
     )
 }
 
@@ -111,7 +111,7 @@ pub mod health {
     /// A poll failed for a passing reason.
     pub const POLL_FAILED: &str = "Reading the Teams presence failed";
     /// A poll returned a body that is not the expected JSON.
-    pub const POLL_MALFORMED: &str = "Teams presence answer could not be read";
+    pub const POLL_MALFORMED: &str = "Microsoft Graph sent a Teams presence that could not be read";
     /// A write failed for a passing reason.
     pub const WRITE_FAILED: &str = "Writing the Teams presence failed";
     /// A read was refused with 403 or 400.

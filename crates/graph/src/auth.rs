@@ -68,10 +68,10 @@ pub enum AuthError {
     #[error("could not start the loopback listener for the sign-in")]
     Listener(#[source] std::io::Error),
     /// Entra ID could not be reached, or did not respond in time.
-    #[error("could not reach entra id")]
+    #[error("could not reach Entra ID")]
     Network(#[source] HttpError),
     /// Entra ID sent something that is not a valid OAuth response.
-    #[error("entra id sent an unexpected answer: {0}")]
+    #[error("Entra ID sent an unexpected answer: {0}")]
     Protocol(String),
 }
 

@@ -12,6 +12,8 @@ use crate::automation::{Arg, AutomationError, Call, CallKind, ObjectRef, Reply, 
 const E_INVALIDARG: u32 = 0x8007_0057;
 /// `E_POINTER`, for a handle that was released or never issued.
 const E_POINTER: u32 = 0x8000_4003;
+/// `E_FAIL`, for a write made to fail with [`super::SimulatorControl::fail_writes`].
+const E_FAIL: u32 = 0x8000_4005;
 
 /// Members that log on, log off or register users: an attaching program must not call them.
 const SESSION_MEMBERS: &[&str] = &[
@@ -126,6 +128,14 @@ fn client_config(
     now: Instant,
     call: &Call,
 ) -> Result<Reply, AutomationError> {
+    let is_write = call.kind == CallKind::Put || call.member == "PublicateDetectedAwayState";
+    if is_write && state.failing_writes > 0 {
+        state.failing_writes -= 1;
+        return Err(AutomationError::Failed {
+            member: call.member.clone(),
+            hresult: E_FAIL,
+        });
+    }
     match call.member.as_str() {
         "Away" if state.members.flag_properties => {
             flag_property(state, clock, now, call, Flag::Away)

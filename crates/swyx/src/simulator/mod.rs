@@ -238,6 +238,8 @@ pub(crate) struct State {
     pub(crate) server_up: bool,
     pub(crate) events_on: bool,
     pub(crate) connect_error: Option<AutomationError>,
+    /// How many more property writes on the client configuration fail with `E_FAIL`.
+    pub(crate) failing_writes: u32,
     pub(crate) away: bool,
     pub(crate) dnd: bool,
     pub(crate) away_text: String,
@@ -284,6 +286,7 @@ impl State {
             server_up: true,
             events_on: true,
             connect_error: None,
+            failing_writes: 0,
             away: false,
             dnd: false,
             away_text: String::new(),
@@ -772,6 +775,12 @@ impl SimulatorControl {
     /// Makes attaching fail with `error` (e.g. access denied), or succeed again with `None`.
     pub fn set_connect_error(&self, error: Option<AutomationError>) {
         self.with_state(|state, _| state.connect_error = error);
+    }
+
+    /// Makes the next `count` status writes through automation fail with `E_FAIL`, as when
+    /// SwyxIt! rejects a change; reads keep working.
+    pub fn fail_writes(&self, count: u32) {
+        self.with_state(|state, _| state.failing_writes = count);
     }
 
     /// Changes which members exist and how they are typed.
