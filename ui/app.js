@@ -353,6 +353,35 @@ function bindControls() {
   $('sign-in-code').addEventListener('click', () => call('sign_in_with_code'));
   $('cancel-sign-in').addEventListener('click', () => call('cancel_sign_in'));
   $('sign-out').addEventListener('click', () => call('sign_out'));
+  $('copy-diagnostics').addEventListener('click', copyDiagnostics);
+}
+
+/** Copies the diagnostics text; where the clipboard API is refused, a selected textarea does. */
+async function copyDiagnostics() {
+  const text = await call('diagnostics');
+  if (text === undefined) {
+    return;
+  }
+  const note = $('diagnostics-copied');
+  try {
+    await navigator.clipboard.writeText(text);
+    setText(note, t('diagnosticsCopied'));
+    return;
+  } catch (error) {
+    console.warn('clipboard API refused; trying the textarea fallback', error);
+  }
+  let area = $('diagnostics-text');
+  if (!area) {
+    area = document.createElement('textarea');
+    area.id = 'diagnostics-text';
+    area.readOnly = true;
+    area.rows = 8;
+    note.parentElement.after(area);
+  }
+  area.value = text;
+  area.select();
+  const copied = document.execCommand('copy');
+  setText(note, copied ? t('diagnosticsCopied') : t('diagnosticsNotCopied'));
 }
 
 function bindSettings() {

@@ -26,6 +26,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         save_settings,
         set_language,
         set_start_at_login,
+        diagnostics,
         demo_rows,
         demo_set_teams,
         demo_call,
@@ -39,6 +40,12 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
 #[tauri::command]
 fn get_state(shell: State<'_, Shell>) -> UiState {
     shell.ui_state()
+}
+
+/// Returns the diagnostics text for "Copy diagnostics"; the page copies it to the clipboard.
+#[tauri::command]
+fn diagnostics(shell: State<'_, Shell>) -> String {
+    shell.diagnostics()
 }
 
 #[tauri::command]

@@ -10,6 +10,7 @@
 mod app;
 mod cli;
 mod commands;
+mod diagnostics;
 mod error;
 mod headless;
 mod i18n;

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
+use crate::diagnostics;
 use crate::error::CommandError;
 use crate::i18n::Language;
 use crate::view::{self, ModeView, SettingsView, UiState};
@@ -332,6 +333,14 @@ impl Shell {
             info!("demo tour finished");
         });
         Ok(())
+    }
+
+    /// The diagnostics text: settings, health and the newest log lines, without personal
+    /// data, statuses or secrets.
+    pub fn diagnostics(&self) -> String {
+        let config = lock(&self.config).clone();
+        let lines = diagnostics::last_log_lines(&self.paths.log_dir, diagnostics::LOG_LINES);
+        diagnostics::bundle(&self.ui_state(), &config, &lines)
     }
 
     /// Everything the window shows.

@@ -464,3 +464,75 @@ fn commands_after_quit_report_stopped() {
     );
     assert_eq!(harness.error_kind("sign_out", json!({})), "stopped");
 }
+
+#[test]
+fn diagnostics_leave_out_personal_data() {
+    let mut file = ConfigFile::default();
+    file.tenant.client_id = "8a6f1c2e-1b2c-4d5e-9f00-123456789abc".into();
+    file.tenant.tenant = "contoso.example".into();
+    let mode = StartMode::Tenant(file.clone());
+    let harness = Harness::start(mode, Policy::default(), Some(&file));
+    harness.wait_for("a Teams presence", |snapshot| {
+        snapshot.view.teams.is_some() && snapshot.account.is_some()
+    });
+
+    // A log as a careless component might write it: every kind of value the bundle must drop.
+    let access_token = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJ1cG4iOiJhZGFAY29udG9zby5leGFtcGxlIn0.c2lnbmF0dXJl";
+    let refresh_token = "0.AXkAq3v9RkLm2pQ8sT1uVwXyZaBcDeFgHiJkLmNoPqRsTuVwXyZ";
+    let secrets = [
+        "ada@contoso.example",
+        "sam.other@fabrikam.example",
+        access_token,
+        refresh_token,
+        "M.R3_BAY.c0d3-V4lu3",
+        "ABCD-EFGH",
+        "Lunch until 2",
+    ];
+    let log = [
+        format!("INFO graph::auth: signed in upn=ada@contoso.example name=Ada Lovelace"),
+        format!("DEBUG graph::http: request authorization=Bearer {access_token}"),
+        format!("DEBUG graph::auth: refreshing refresh_token={refresh_token} scope=offline_access"),
+        "DEBUG graph::loopback: callback GET /?code=M.R3_BAY.c0d3-V4lu3&state=s7 HTTP/1.1".into(),
+        "INFO bridge::driver: device code user_code=ABCD-EFGH expires_in=900".into(),
+        "INFO swyx::adapter: SwyxIt! identity email=sam.other@fabrikam.example".into(),
+        "INFO bridge::driver: sync applied direction=TeamsToSwyx from=DoNotDisturb/Presenting to=Do not disturb latency_ms=812".into(),
+        "INFO swyx::adapter: SwyxIt! usable first_of_run=true status=Away speaking=false".into(),
+        "INFO graph::client: status message message=Lunch until 2 availability=BeRightBack".into(),
+        "WARN swyx::adapter: writing failed error=automation call DoNotDisturb failed".into(),
+        "INFO presence_bridge: Presence Bridge started version=0.1.0 demo=false".into(),
+    ];
+    let logs = harness.folder.path().join("logs");
+    std::fs::create_dir_all(&logs).expect("log folder");
+    std::fs::write(logs.join("presence-bridge.2026-12-04.log"), log.join("\n")).expect("log");
+
+    let bundle = harness.invoke("diagnostics", json!({})).expect("diagnostics");
+    let bundle = bundle.as_str().expect("a text");
+    for secret in secrets {
+        assert!(!bundle.contains(secret), "the bundle contains {secret:?}:\n{bundle}");
+    }
+    let status_words = [
+        "Available",
+        "Away",
+        "Do not disturb",
+        "DoNotDisturb",
+        "Presenting",
+        "BeRightBack",
+    ];
+    for word in status_words {
+        assert!(!bundle.contains(word), "the bundle contains the status {word:?}:\n{bundle}");
+    }
+
+    assert!(bundle.contains(env!("CARGO_PKG_VERSION")), "{bundle}");
+    assert!(
+        bundle.contains("client_id: 8a6f1c2e-1b2c-4d5e-9f00-123456789abc"),
+        "the client id is no personal data and stays:\n{bundle}"
+    );
+    assert!(bundle.contains("tenant: contoso.example"), "{bundle}");
+    assert!(bundle.contains("teams: ok"), "{bundle}");
+    assert!(bundle.contains("signed_in: true"), "{bundle}");
+    assert!(
+        bundle.contains("direction=TeamsToSwyx from=<redacted> to=<redacted> latency_ms=812"),
+        "log lines keep their structure:\n{bundle}"
+    );
+    assert!(bundle.contains("[log, last 11 lines]"), "{bundle}");
+}

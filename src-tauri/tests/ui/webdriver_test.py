@@ -4,9 +4,9 @@
 Run it through `scripts/webdriver.sh <binary>`, which provides the virtual X server, the private
 D-Bus session and the WebKitWebDriver process. The test starts the app in demo mode and reads
 the status pair. It flips the sync switch by mouse and by keyboard, signs out and in, switches
-to German and back, and sets several Teams statuses and a call from the demo panel. After each
-step it checks that the window follows, and it saves screenshots to the folder given with
---screenshots.
+to German and back, sets several Teams statuses and a call from the demo panel, and copies the
+diagnostics. After each step it checks that the window follows, and it saves screenshots to the
+folder given with --screenshots.
 """
 
 import argparse
@@ -270,6 +270,24 @@ def check_call(session, screenshots):
     print("call: start and end reached Teams")
 
 
+def check_copy_diagnostics(session):
+    """Copy diagnostics puts the bundle on the clipboard, or into a selected text box where the
+    clipboard API is refused; either way the page says so, and the text names no account."""
+    upn = session.text("#upn")
+    session.click("#copy-diagnostics")
+    expected = ("Copied to the clipboard.", "Copying failed; the text is selected below, copy it with Ctrl+C.")
+    note = session.wait("the copy note", lambda: session.text("#diagnostics-copied") in expected and session.text("#diagnostics-copied"))
+    # WebKitGTK under WebDriver may refuse the clipboard API; then the fallback box holds the text.
+    shown = session.run("return document.getElementById('diagnostics-text')?.value ?? null")
+    text = shown if shown is not None else session.run(
+        "return window.__TAURI__.core.invoke('diagnostics')"
+    )
+    assert text.startswith("Presence Bridge diagnostics"), text[:200]
+    assert upn and upn not in text, f"the diagnostics contain the account {upn!r}"
+    assert "[log, last" in text, text[:400]
+    print(f"copy diagnostics: {note!r}, {len(text.splitlines())} lines, clipboard fallback used: {shown is not None}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True, help="WebKitWebDriver port on 127.0.0.1")
@@ -304,6 +322,8 @@ def main():
         check_languages(session, options.screenshots)
         check_demo_rows(session)
         check_call(session, options.screenshots)
+        check_copy_diagnostics(session)
+        session.screenshot(os.path.join(options.screenshots, "window-diagnostics.png"), anchor="#diagnostics-heading")
         check_quit(session)
         quit_done = True
     finally:
