@@ -23,7 +23,7 @@ use crate::wiring::DemoControl;
 /// Log lines the bundle carries, newest last.
 pub const LOG_LINES: usize = 200;
 
-/// What replaces a removed value.
+/// Placeholder for a removed value.
 const REDACTED: &str = "<redacted>";
 
 /// Log fields whose values may name a person, a status or a secret.
@@ -81,7 +81,11 @@ pub fn bundle(state: &UiState, config: &ConfigFile, log_lines: &[String]) -> Str
     let _ = writeln!(text, "graph_base: {}", config.tenant.graph_base);
     let settings = &state.settings;
     let _ = writeln!(text, "poll_interval_secs: {}", settings.poll_interval_secs);
-    let _ = writeln!(text, "min_poll_interval_secs: {}", settings.min_poll_interval_secs);
+    let _ = writeln!(
+        text,
+        "min_poll_interval_secs: {}",
+        settings.min_poll_interval_secs
+    );
     // The substitute is a setting, not anyone's status, but it is a status word all the same.
     let substitute = match settings.speaking_substitute {
         SwyxSettable::DoNotDisturb => "do-not-disturb",
@@ -109,8 +113,14 @@ pub fn bundle(state: &UiState, config: &ConfigFile, log_lines: &[String]) -> Str
         let code = error.code.as_deref().unwrap_or("-");
         format!("{code}: {}", redact_line(&error.message))
     });
-    let _ = writeln!(text, "sign_in_error: {}", sign_in_error.unwrap_or("none".into()));
-    let swyx_attached = view.swyx.is_some_and(|status| status != SwyxStatus::LoggedOff);
+    let _ = writeln!(
+        text,
+        "sign_in_error: {}",
+        sign_in_error.unwrap_or("none".into())
+    );
+    let swyx_attached = view
+        .swyx
+        .is_some_and(|status| status != SwyxStatus::LoggedOff);
     let _ = writeln!(text, "swyx_attached: {swyx_attached}");
     let _ = writeln!(text, "tray_host: {}", state.tray_host);
     let _ = writeln!(text, "stopped: {}", state.snapshot.stopped);
@@ -296,7 +306,13 @@ fn status_words() -> &'static Regex {
             words.push(format!("{status:?}"));
         }
         // The Swyx statuses in words, as the window shows them.
-        for label in ["Do not disturb", "Speaking", "Logged off", "In a call", "InACall"] {
+        for label in [
+            "Do not disturb",
+            "Speaking",
+            "Logged off",
+            "In a call",
+            "InACall",
+        ] {
             words.push(label.to_string());
         }
         // Longest first, so that "Do not disturb" wins over a shorter word inside it.

@@ -477,7 +477,8 @@ fn diagnostics_leave_out_personal_data() {
     });
 
     // A log as a careless component might write it: every kind of value the bundle must drop.
-    let access_token = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJ1cG4iOiJhZGFAY29udG9zby5leGFtcGxlIn0.c2lnbmF0dXJl";
+    let access_token =
+        "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJ1cG4iOiJhZGFAY29udG9zby5leGFtcGxlIn0.c2lnbmF0dXJl";
     let refresh_token = "0.AXkAq3v9RkLm2pQ8sT1uVwXyZaBcDeFgHiJkLmNoPqRsTuVwXyZ";
     let secrets = [
         "ada@contoso.example",
@@ -489,7 +490,7 @@ fn diagnostics_leave_out_personal_data() {
         "Lunch until 2",
     ];
     let log = [
-        format!("INFO graph::auth: signed in upn=ada@contoso.example name=Ada Lovelace"),
+        "INFO graph::auth: signed in upn=ada@contoso.example name=Ada Lovelace".to_string(),
         format!("DEBUG graph::http: request authorization=Bearer {access_token}"),
         format!("DEBUG graph::auth: refreshing refresh_token={refresh_token} scope=offline_access"),
         "DEBUG graph::loopback: callback GET /?code=M.R3_BAY.c0d3-V4lu3&state=s7 HTTP/1.1".into(),
@@ -505,10 +506,15 @@ fn diagnostics_leave_out_personal_data() {
     std::fs::create_dir_all(&logs).expect("log folder");
     std::fs::write(logs.join("presence-bridge.2026-12-04.log"), log.join("\n")).expect("log");
 
-    let bundle = harness.invoke("diagnostics", json!({})).expect("diagnostics");
+    let bundle = harness
+        .invoke("diagnostics", json!({}))
+        .expect("diagnostics");
     let bundle = bundle.as_str().expect("a text");
     for secret in secrets {
-        assert!(!bundle.contains(secret), "the bundle contains {secret:?}:\n{bundle}");
+        assert!(
+            !bundle.contains(secret),
+            "the bundle contains {secret:?}:\n{bundle}"
+        );
     }
     let status_words = [
         "Available",
@@ -519,7 +525,10 @@ fn diagnostics_leave_out_personal_data() {
         "BeRightBack",
     ];
     for word in status_words {
-        assert!(!bundle.contains(word), "the bundle contains the status {word:?}:\n{bundle}");
+        assert!(
+            !bundle.contains(word),
+            "the bundle contains the status {word:?}:\n{bundle}"
+        );
     }
 
     assert!(bundle.contains(env!("CARGO_PKG_VERSION")), "{bundle}");

@@ -275,7 +275,7 @@ mod tests {
 
     #[test]
     fn override_fragment_must_appear() {
-        let text = "Teams shows 'Do not disturb' instead of In a call";
+        let text = "Teams shows 'Do not disturb' instead of 'In a call'";
         let shown = Observed {
             override_text: Some(text.into()),
             ..Observed::default()

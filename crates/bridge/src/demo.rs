@@ -80,15 +80,15 @@ pub const DEMO_ROWS: &[DemoRow] = &[
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DemoFault {
-    /// Graph answers 503 to the next 3 requests.
+    /// Graph responds with 503 to the next 3 requests.
     GraphOutage,
     /// Graph answers 429 with `Retry-After: 5` to the next 3 presence polls.
     GraphThrottle,
-    /// Graph answers the next 3 presence polls with a body that is not JSON.
+    /// Graph responds to the next 3 presence polls with a body that is not JSON.
     GraphMalformed,
     /// Graph refuses the next 3 presence polls with 403, as without the permission to read.
     GraphReadForbidden,
-    /// Graph answers the next 2 `setPresence` calls with 503.
+    /// Graph responds with 503 to the next 2 `setPresence` calls.
     GraphWriteOutage,
     /// Graph refuses the next `setPresence` with 403, as without `Presence.ReadWrite`.
     GraphWriteForbidden,
