@@ -242,7 +242,7 @@ mod tests {
         let window_error = sign_in_error(&error);
         assert!(
             window_error.message.starts_with(
-                "could not reach entra id: the certificate of login.microsoftonline.com is not \
+                "could not reach Entra ID: the certificate of login.microsoftonline.com is not \
                  trusted"
             ),
             "{}",
@@ -268,7 +268,7 @@ mod tests {
         let window_error = sign_in_error(&error);
         assert_eq!(
             window_error.message,
-            "could not reach entra id: no response within 10 s"
+            "could not reach Entra ID: no response within 10 s"
         );
         assert!(
             window_error.action.contains("proxy settings"),
