@@ -356,7 +356,7 @@ function bindControls() {
   $('copy-diagnostics').addEventListener('click', copyDiagnostics);
 }
 
-/** Copies the diagnostics text; where the clipboard API is refused, a selected textarea does. */
+/** Copies the diagnostics text, with a selected textarea where the clipboard API is rejected. */
 async function copyDiagnostics() {
   const text = await call('diagnostics');
   if (text === undefined) {
@@ -368,7 +368,7 @@ async function copyDiagnostics() {
     setText(note, t('diagnosticsCopied'));
     return;
   } catch (error) {
-    console.warn('clipboard API refused; trying the textarea fallback', error);
+    console.warn('clipboard API failed; trying the textarea fallback', error);
   }
   let area = $('diagnostics-text');
   if (!area) {

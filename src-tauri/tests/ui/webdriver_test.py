@@ -272,12 +272,12 @@ def check_call(session, screenshots):
 
 def check_copy_diagnostics(session):
     """Copy diagnostics puts the bundle on the clipboard, or into a selected text box where the
-    clipboard API is refused; either way the page says so, and the text names no account."""
+    clipboard API is rejected. Either way the page shows a note, and the text names no account."""
     upn = session.text("#upn")
     session.click("#copy-diagnostics")
     expected = ("Copied to the clipboard.", "Copying failed; the text is selected below, copy it with Ctrl+C.")
     note = session.wait("the copy note", lambda: session.text("#diagnostics-copied") in expected and session.text("#diagnostics-copied"))
-    # WebKitGTK under WebDriver may refuse the clipboard API; then the fallback box holds the text.
+    # WebKitGTK under WebDriver may reject the clipboard API; then the fallback box contains the text.
     shown = session.run("return document.getElementById('diagnostics-text')?.value ?? null")
     text = shown if shown is not None else session.run(
         "return window.__TAURI__.core.invoke('diagnostics')"
@@ -309,6 +309,10 @@ def main():
         print(f"prefers-color-scheme: {'dark' if dark else 'light'}")
         if options.only_screenshot:
             session.screenshot(os.path.join(options.screenshots, f"window-{options.theme}.png"))
+            select_language(session, "de")
+            session.wait_text("#controls-heading", "Abgleich")
+            session.screenshot(os.path.join(options.screenshots, f"window-de-{options.theme}.png"))
+            select_language(session, "en")
             if options.theme == "dark" and not dark:
                 print("the dark theme was not applied to the page", file=sys.stderr)
                 return 1
