@@ -779,3 +779,39 @@ async fn device_code_needs_public_client_flows() {
         "{error}"
     );
 }
+
+/// A failing code redemption ends the browser sign-in with an error instead of leaving it
+/// waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_endpoint_failure_ends_sign_in() {
+    for kind in [
+        graph_twin::FaultKind::Status {
+            status: 500,
+            retry_after_seconds: None,
+        },
+        graph_twin::FaultKind::Status {
+            status: 503,
+            retry_after_seconds: Some(1),
+        },
+        graph_twin::FaultKind::Reset,
+        graph_twin::FaultKind::Malformed,
+    ] {
+        let h = Harness::start().await;
+        h.twin
+            .inject(graph_twin::Fault::new(Endpoint::Token, kind.clone(), 10));
+        let browser = graph::scripted_browser(h.shared_clock());
+        let outcome = tokio::time::timeout(
+            Duration::from_secs(20),
+            h.auth.sign_in_browser(&browser, FIVE_MINUTES),
+        )
+        .await;
+        assert!(
+            outcome.is_ok(),
+            "{kind:?}: the sign-in still waits after 20 s"
+        );
+        assert!(
+            outcome.is_ok_and(|result| result.is_err()),
+            "{kind:?}: signed in although the token endpoint failed"
+        );
+    }
+}
