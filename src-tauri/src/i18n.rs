@@ -88,8 +88,8 @@ pub enum Text {
 pub fn text(language: Language, text: Text) -> &'static str {
     let (en, de) = match text {
         Text::Open => ("Open Presence Bridge", "Presence Bridge öffnen"),
-        Text::SyncOn => ("Sync: on", "Synchronisieren: ein"),
-        Text::SyncOff => ("Sync: off", "Synchronisieren: aus"),
+        Text::SyncOn => ("Sync: on", "Abgleich: an"),
+        Text::SyncOff => ("Sync: off", "Abgleich: aus"),
         Text::Pause => ("Pause", "Pausieren"),
         Text::Pause15Minutes => ("For 15 minutes", "Für 15 Minuten"),
         Text::Pause1Hour => ("For 1 hour", "Für 1 Stunde"),

@@ -32,6 +32,11 @@ pub fn init(folder: &Path) -> LogGuard {
         .with_ansi(std::io::stderr().is_terminal())
         .with_filter(filter());
 
+    // The appender lists the folder to prune old files as it starts, and reports a missing
+    // folder on stderr, so it is created first.
+    if let Err(error) = std::fs::create_dir_all(folder) {
+        eprintln!("cannot create the log folder {}: {error}", folder.display());
+    }
     let appender = RollingFileAppender::builder()
         .rotation(Rotation::DAILY)
         .filename_prefix(LOG_FILE_PREFIX)

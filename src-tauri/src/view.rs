@@ -65,15 +65,23 @@ pub fn badge(view: &View) -> Badge {
     }
 }
 
-/// Builds the tray tooltip, "Teams: <status> · Swyx: <status>", in `language`.
+/// Builds the tray tooltip, "Teams: <status> · Swyx: <status>", in `language`, with
+/// "· Sync off" or "· Paused" appended while the app does not sync.
 pub fn tooltip(view: &View, language: Language) -> String {
+    // "Status unknown" is a Teams status of its own, so a side not read yet says so.
     let label = |text: &Option<String>| match text {
         Some(text) => core_text(language, text),
-        None => core_text(language, "Status unknown"),
+        None => core_text(language, "Not read yet"),
     };
     let teams = label(&view.teams_label);
     let swyx = label(&view.swyx_label);
-    format!("Teams: {teams} · Swyx: {swyx}")
+    let mut tooltip = format!("Teams: {teams} · Swyx: {swyx}");
+    if !view.sync_enabled {
+        tooltip.push_str(&format!(" · {}", core_text(language, "Sync off")));
+    } else if view.paused_until.is_some() {
+        tooltip.push_str(&format!(" · {}", core_text(language, "Paused")));
+    }
+    tooltip
 }
 
 /// Returns the PNG of the tray icon for a tone and badge, from `icons/`.
@@ -372,7 +380,13 @@ pub(crate) mod tests {
         );
         assert_eq!(
             tooltip(&healthy_view(), Language::En),
-            "Teams: Status unknown · Swyx: Status unknown"
+            "Teams: Not read yet · Swyx: Not read yet"
+        );
+        let mut off = healthy_view();
+        off.sync_enabled = false;
+        assert_eq!(
+            tooltip(&off, Language::De),
+            "Teams: Noch nicht gelesen · Swyx: Noch nicht gelesen · Abgleich aus"
         );
     }
 
