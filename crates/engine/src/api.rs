@@ -283,7 +283,8 @@ pub struct SyncEvent {
     /// When the write was acknowledged.
     pub at: Instant,
     pub direction: Direction,
-    /// Source status in words, e.g. "Busy/InACall" or "Speaking".
+    /// Source status in words: the Teams label of the table row (e.g. "Presenting") or a
+    /// Swyx-side cause such as "Speaking".
     pub from: String,
     /// What was written, e.g. "Away" or "In a call" or "cleared".
     pub to: String,

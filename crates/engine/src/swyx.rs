@@ -169,7 +169,7 @@ impl Engine {
             .presence
             .as_ref()
             .map_or_else(String::new, |(presence, _)| {
-                format!("{}/{}", presence.availability, presence.activity)
+                crate::table::lookup(presence).label().to_owned()
             });
         self.push_history(SyncEvent {
             at: now,

@@ -217,6 +217,17 @@ fn every_row_writes_once_and_no_sync_rows_write_nothing() {
         last.latency
     );
     assert_eq!((sets(&w), clears(&w)), (0, 0));
+
+    // The history names the Teams status as the window shows it, not Graph's raw pair.
+    let history = w.engine.view().history;
+    let newest = history.last().expect("a history entry");
+    assert_eq!(newest.from, "Busy");
+    assert_eq!(newest.to, "Away");
+    let urgent_only = history
+        .iter()
+        .find(|event| event.from == "Urgent interruptions only")
+        .map(|event| event.to.as_str());
+    assert_eq!(urgent_only, Some("Do not disturb"), "{history:?}");
 }
 
 #[test]
