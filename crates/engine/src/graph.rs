@@ -143,8 +143,10 @@ impl Engine {
         }
     }
 
-    /// Sets the override state when the 2 polls sent after an acknowledged set both show an
-    /// availability other than Busy. While the own session exists any Busy counts as ours.
+    /// Sets the override state when 2 polls in a row show an availability other than Busy:
+    /// the 2 sent after an acknowledged set, or, later in the call, a poll that first shows one
+    /// (a status the user picked in Teams meanwhile) and the next. While the own session exists
+    /// any Busy counts as ours.
     fn check_override(&mut self, sent_at: Instant, lookup: &table::Lookup) {
         if !self.call.own_session {
             return;
@@ -155,9 +157,15 @@ impl Engine {
             return;
         }
         let Some(probe) = &mut self.call.probe else {
-            // Between checks, a shown override follows the Teams status.
             if self.call.override_label.is_some() {
+                // Between checks, a shown override follows the Teams status.
                 self.call.override_label = Some(lookup.label());
+            } else {
+                // This poll is the first of the two.
+                self.call.probe = Some(OverrideProbe {
+                    acknowledged_at: sent_at,
+                    polls_not_busy: 1,
+                });
             }
             return;
         };

@@ -115,6 +115,32 @@ fn manual_dnd_outranks_call_session() {
     assert_eq!(w.swyx_status, DoNotDisturb);
 }
 
+#[test]
+fn manual_dnd_during_call_shows_override() {
+    let mut w = World::stopped(Settings::default(), "Available/Available", Available);
+    w.start_app();
+    w.go(0);
+    w.swyx_call(true);
+    w.go(5_000);
+    assert!(w.app_session());
+    assert_eq!(w.teams(), "Busy/InACall");
+    assert_eq!(w.engine.view().override_text, None);
+
+    // The user picks Do not disturb in Teams while the call goes on.
+    w.set_preferred(Some("DoNotDisturb/DoNotDisturb"));
+    w.go(10_000);
+    let text = w
+        .engine
+        .view()
+        .override_text
+        .expect("override shown once Teams reads Do not disturb during the call");
+    assert!(text.contains("'Do not disturb'"), "{text}");
+    assert!(
+        w.app_session(),
+        "the call session stays for when the override ends"
+    );
+}
+
 /// One step of the mapping-table scenario: Teams change, then the expected Swyx state 2.5 s later.
 struct Step {
     teams: &'static str,
