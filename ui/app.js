@@ -136,8 +136,15 @@ function renderPair(s) {
 
   $('swyx-dot').className = `dot tone-${swyxTones[view.swyx] ?? 'offline'}`;
   setText($('swyx-status'), view.swyx_label ? core(view.swyx_label) : t('notRead'));
+  // During a call the target is Speaking, which the app never writes: the call itself sets it.
   const target = view.target === 'DoNotDisturb' ? 'Do not disturb' : view.target;
-  setText($('swyx-target'), target ? t('swyxTarget', { target: core(target) }) : '');
+  let targetText = '';
+  if (target === 'Speaking') {
+    targetText = t('swyxTargetCall');
+  } else if (target) {
+    targetText = t('swyxTarget', { target: core(target) });
+  }
+  setText($('swyx-target'), targetText);
 
   renderHealth('teams', view.health_teams, s.times.next_retry_teams);
   renderHealth('swyx', view.health_swyx, s.times.next_retry_swyx);
