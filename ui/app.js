@@ -207,6 +207,10 @@ function renderControls(s) {
   $('s2t-switch').disabled = !view.sync_enabled;
   const paused = view.paused_until != null;
   $('resume').disabled = !paused;
+  // With sync switched off there is nothing to pause.
+  for (const button of document.querySelectorAll('[data-pause]')) {
+    button.disabled = !view.sync_enabled;
+  }
   const pausedText = paused
     ? (s.times.paused_until ? t('pausedUntil', { time: formatTime(s.times.paused_until) }) : t('paused'))
     : '';

@@ -277,15 +277,22 @@ impl Driver {
                 self.snapshot.account = None;
                 self.publish();
             }
-            Command::SetSync(enabled) => self.feed(Input::SetSync(enabled)),
+            Command::SetSync(enabled) => {
+                info!(enabled, "sync switched");
+                self.feed(Input::SetSync(enabled))
+            }
             Command::SetDirection { direction, enabled } => {
+                info!(?direction, enabled, "sync direction switched");
                 self.feed(Input::SetDirection { direction, enabled })
             }
             Command::PauseFor(duration) => {
                 let until = self.clock.now() + duration;
                 self.feed(Input::PauseUntil(until));
             }
-            Command::ResumeSync => self.feed(Input::ResumeSync),
+            Command::ResumeSync => {
+                info!("sync resumed");
+                self.feed(Input::ResumeSync)
+            }
             Command::ResolveConflict => self.feed(Input::ResolveConflict),
             Command::ChangeSettings(settings) => self.feed(Input::ChangeSettings(settings)),
             Command::Suspend(done) => {
