@@ -286,7 +286,7 @@ pub struct SyncEvent {
     /// Source status in words: the Teams label of the table row (e.g. "Presenting") or a
     /// Swyx-side cause such as "Speaking".
     pub from: String,
-    /// What was written, e.g. "Away" or "In a call" or "cleared".
+    /// What was written, e.g. "Away", "In a call" or "In a call removed".
     pub to: String,
     /// From the observation of the source change to the acknowledgement of the write.
     pub latency: Duration,

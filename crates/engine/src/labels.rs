@@ -83,7 +83,7 @@ pub mod history {
     /// What a `setPresence` wrote.
     pub const IN_A_CALL: &str = "In a call";
     /// What a `clearPresence` did.
-    pub const CLEARED: &str = "cleared";
+    pub const CLEARED: &str = "In a call removed";
     /// The Swyx source of a call session.
     pub const SPEAKING: &str = "Speaking";
     /// The Swyx source of a clear after a call.

@@ -68,7 +68,7 @@ fn call_round_trip_sets_keeps_alive_and_clears() {
     assert_eq!(w.swyx_status, Available);
     let history = w.engine.view().history;
     let to: Vec<&str> = history.iter().map(|e| e.to.as_str()).collect();
-    assert_eq!(to, ["In a call", "cleared"]);
+    assert_eq!(to, ["In a call", "In a call removed"]);
 }
 
 #[test]
