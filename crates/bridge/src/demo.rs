@@ -64,7 +64,12 @@ pub const DEMO_ROWS: &[DemoRow] = &[
     row("Appear offline", "Offline", "OffWork", false),
     row("Available, idle", "AvailableIdle", "Available", false),
     row("Busy, idle", "BusyIdle", "Busy", false),
-    row("Busy, in a huddle (no row of its own)", "Busy", "InAHuddle", false),
+    row(
+        "Busy, in a huddle (no row of its own)",
+        "Busy",
+        "InAHuddle",
+        false,
+    ),
     row("Offline", "Offline", "Offline", false),
     row(
         "Status unknown",
