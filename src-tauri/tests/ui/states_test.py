@@ -70,6 +70,7 @@ NOTICE_TARGETS = {
     "identity-mismatch": ("#identity-mismatch", None),
     "busy-on-busy": ("#busy-on-busy", None),
     "tray-hint": ("#tray-hint", None),
+    "config-invalid": ("#config-error", None),
 }
 
 
@@ -385,6 +386,27 @@ STEPS = [
 ]
 
 
+def walk_invalid_config(options, demo_walk):
+    """Start the app once more, without --demo, on an invalid config.toml: the banner names it."""
+    config = os.path.join(os.environ["PRESENCE_BRIDGE_HOME"], "config", "config.toml")
+    os.makedirs(os.path.dirname(config), exist_ok=True)
+    with open(config, "w", encoding="utf-8") as file:
+        file.write("[tenant\nclient_id = 1\n")
+    session = Session(options.port, os.path.abspath(options.binary), [])
+    walk = Walk(session, demo_walk.rows)
+    try:
+        walk.check("config-invalid")
+    except (AssertionError, WebDriverError):
+        session.screenshot(os.path.join(options.screenshots, "states-failure.png"), anchor="#notices")
+        raise
+    finally:
+        session.close()
+    assert os.path.exists(config + ".bak"), "the invalid file was not kept as config.toml.bak"
+    assert not os.path.exists(config), "the invalid file was left in place"
+    os.remove(config + ".bak")
+    demo_walk.visited.extend(row_id for row_id in walk.visited if row_id not in demo_walk.visited)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True, help="WebKitWebDriver port on 127.0.0.1")
@@ -411,6 +433,7 @@ def main():
         raise
     finally:
         session.close()
+    walk_invalid_config(options, walk)
     missing = [row_id for row_id in rows if row_id not in walk.visited]
     print(f"states: {len(walk.visited)} of {len(rows)} rows visited in {time.monotonic() - started:.1f} s")
     assert not missing, f"rows of docs/states.md the walk did not reach: {missing}"
