@@ -139,6 +139,34 @@ mod tests {
         }
     }
 
+    /// A fake logind and a running watcher on one private bus.
+    struct Fixture {
+        _bus: PrivateBus,
+        logind: Connection,
+        calls: MessageStream,
+        events: mpsc::Receiver<LifecycleEvent>,
+        watcher: tokio::task::JoinHandle<zbus::Result<()>>,
+    }
+
+    impl Fixture {
+        async fn start() -> Fixture {
+            let bus = PrivateBus::start();
+            let logind = bus.connect().await;
+            logind.request_name(LOGIND).await.expect("name owned");
+            let calls = MessageStream::from(&logind);
+            let app = bus.connect().await;
+            let (sender, events) = mpsc::channel(4);
+            let watcher = tokio::spawn(async move { watch(&app, &sender).await });
+            Fixture {
+                _bus: bus,
+                logind,
+                calls,
+                events,
+                watcher,
+            }
+        }
+    }
+
     async fn emit(logind: &Connection, member: &str, starting: bool) {
         logind
             .emit_signal(
@@ -215,13 +243,13 @@ mod tests {
 
     #[tokio::test]
     async fn sleep_held_until_cleared() {
-        let bus = PrivateBus::start();
-        let logind = bus.connect().await;
-        logind.request_name(LOGIND).await.expect("name owned");
-        let mut calls = MessageStream::from(&logind);
-        let app = bus.connect().await;
-        let (sender, mut events) = mpsc::channel(4);
-        let watcher = tokio::spawn(async move { watch(&app, &sender).await });
+        let Fixture {
+            _bus,
+            logind,
+            mut calls,
+            mut events,
+            watcher,
+        } = Fixture::start().await;
         let (sleep_lock, _shutdown_lock) = answer_both(&logind, &mut calls).await;
 
         emit(&logind, "PrepareForSleep", true).await;
@@ -253,13 +281,13 @@ mod tests {
 
     #[tokio::test]
     async fn shutdown_held_until_cleared() {
-        let bus = PrivateBus::start();
-        let logind = bus.connect().await;
-        logind.request_name(LOGIND).await.expect("name owned");
-        let mut calls = MessageStream::from(&logind);
-        let app = bus.connect().await;
-        let (sender, mut events) = mpsc::channel(4);
-        let watcher = tokio::spawn(async move { watch(&app, &sender).await });
+        let Fixture {
+            _bus,
+            logind,
+            mut calls,
+            mut events,
+            watcher,
+        } = Fixture::start().await;
         let (_sleep_lock, shutdown_lock) = answer_both(&logind, &mut calls).await;
 
         emit(&logind, "PrepareForShutdown", true).await;
@@ -287,13 +315,13 @@ mod tests {
 
     #[tokio::test]
     async fn unanswered_shutdown_goes_on() {
-        let bus = PrivateBus::start();
-        let logind = bus.connect().await;
-        logind.request_name(LOGIND).await.expect("name owned");
-        let mut calls = MessageStream::from(&logind);
-        let app = bus.connect().await;
-        let (sender, mut events) = mpsc::channel(4);
-        let watcher = tokio::spawn(async move { watch(&app, &sender).await });
+        let Fixture {
+            _bus,
+            logind,
+            mut calls,
+            mut events,
+            watcher,
+        } = Fixture::start().await;
         let (_sleep_lock, shutdown_lock) = answer_both(&logind, &mut calls).await;
 
         emit(&logind, "PrepareForShutdown", true).await;

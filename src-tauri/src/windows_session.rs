@@ -26,7 +26,7 @@ use crate::lifecycle::{send_and_wait, LifecycleEvent};
 
 const CLASS_NAME: PCWSTR = w!("PresenceBridgeSessionWatcher");
 
-/// Where the window procedure sends its events; set once before the window exists.
+/// The event channel and runtime of the window procedure, set once before the window exists.
 static LISTENER: OnceLock<(mpsc::Sender<LifecycleEvent>, Handle)> = OnceLock::new();
 
 /// Starts the hidden window on its own thread; its notices go to `events`, handled on

@@ -9,7 +9,7 @@ use graph::{SecretStore, TokenStore};
 
 use crate::config::{self, Paths, Policy};
 
-/// What the removal did, one line per part, for the uninstaller's output.
+/// The outcome of the removal, one line per part, for the uninstaller's output.
 #[derive(Debug, Default, PartialEq)]
 pub struct Removal {
     pub done: Vec<String>,
@@ -25,7 +25,7 @@ pub fn remove_user_data(paths: &Paths, policy: &Policy, store: Arc<dyn SecretSto
     match config::load(&paths.config_file) {
         Ok(Some(file)) => {
             let file = file.with_policy(policy);
-            let account = format!("{}@{}", file.tenant.client_id, file.tenant.tenant);
+            let account = graph::keyring_account(&file.tenant.client_id, &file.tenant.tenant);
             match TokenStore::new(store, account).clear() {
                 Ok(()) => removal
                     .done

@@ -82,7 +82,7 @@ impl GraphConfig {
     /// The name of this sign-in in the keyring: client id and tenant, so that switching
     /// either starts from a clean sign-in.
     pub fn keyring_account(&self) -> String {
-        format!("{}@{}", self.client_id, self.tenant)
+        keyring_account(&self.client_id, &self.tenant)
     }
 
     fn tenant_url(&self, tail: &str) -> Url {
@@ -98,6 +98,12 @@ pub fn default_scopes() -> Vec<String> {
     ["Presence.ReadWrite", "offline_access", "User.Read"]
         .map(str::to_owned)
         .to_vec()
+}
+
+/// Returns the keyring name of the sign-in of `client_id` in `tenant`, as
+/// [`GraphConfig::keyring_account`] uses it; the uninstaller needs it without a full configuration.
+pub fn keyring_account(client_id: &str, tenant: &str) -> String {
+    format!("{client_id}@{tenant}")
 }
 
 fn with_trailing_slash(url: &Url) -> Url {

@@ -32,8 +32,8 @@ pub use browser::{
 };
 pub use client::{Account, BoxFuture, CallPresenceSink, GraphClient, PresenceSource};
 pub use config::{
-    default_scopes, GraphConfig, ACCESS_TOKEN_MARGIN, DEFAULT_CALLBACK_TIMEOUT, POLL_TIMEOUT,
-    TOKEN_TIMEOUT, WRITE_TIMEOUT,
+    default_scopes, keyring_account, GraphConfig, ACCESS_TOKEN_MARGIN, DEFAULT_CALLBACK_TIMEOUT,
+    POLL_TIMEOUT, TOKEN_TIMEOUT, WRITE_TIMEOUT,
 };
 pub use entra::{EntraError, EntraErrorKind};
 pub use http::{HttpClient, HttpError};
