@@ -3,8 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Each step prints the free disk space: a full disk shows up as a linker's "Bus error".
 step() {
-  printf '\n==> %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"
+  printf '\n==> %s (%s, %s free)\n' "$1" "$(date -u +%H:%M:%S)" \
+    "$(df -h --output=avail . | tail -n 1 | tr -d ' ')"
 }
 
 started=$SECONDS
