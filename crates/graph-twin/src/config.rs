@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 /// The Entra ID app registration the twin serves.
 #[derive(Debug, Clone)]
 pub struct AppRegistration {
@@ -59,8 +61,10 @@ impl Default for TwinUser {
     }
 }
 
-/// The outcome when the user reaches the sign-in page.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The outcome when the user reaches the sign-in page. In the admin API's JSON:
+/// `"autoConsent"`, `"accessDenied"` or `{"error": 53003}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum SignInBehaviour {
     /// The user is signed in already and consents to what the app requests; the twin redirects
     /// straight back with a code.

@@ -71,6 +71,8 @@ pub(crate) struct State {
     bucket: Option<faults::TokenBucket>,
     latency: Duration,
     log: log::RequestLog,
+    /// What the sign-in page does; starts as the configuration says.
+    sign_in: SignInBehaviour,
 }
 
 impl Shared {
@@ -123,6 +125,7 @@ impl Twin {
                 .map(|(limit, window)| faults::TokenBucket::new(limit, window, now)),
             latency: Duration::ZERO,
             log: log::RequestLog::default(),
+            sign_in: config.sign_in.clone(),
         };
         let shared = Arc::new(Shared {
             config,
@@ -257,6 +260,11 @@ impl Twin {
     /// Turns Graph's request budget off.
     pub fn clear_throttle(&self) {
         self.shared.lock().bucket = None;
+    }
+
+    /// Changes what the sign-in page does from the next authorization request on.
+    pub fn set_sign_in(&self, behaviour: SignInBehaviour) {
+        self.shared.lock().sign_in = behaviour;
     }
 
     /// Delays every response (Graph and Entra) by `latency` of clock time from now on.

@@ -240,6 +240,39 @@ async fn sign_in_behaviours_redirect_errors() {
 }
 
 #[tokio::test]
+async fn sign_in_behaviour_changes_through_the_admin_api() {
+    let harness = Harness::start().await;
+    let http = reqwest::Client::new();
+    let set = |body: serde_json::Value| {
+        let request = http.post(harness.url("_twin/sign-in")).json(&body);
+        async move { request.send().await.expect("admin request").status() }
+    };
+    assert_eq!(
+        set(serde_json::json!({ "error": 53_003 })).await,
+        StatusCode::NO_CONTENT
+    );
+    let answer = authorize_with(&harness, AUTHORIZE, "state", Some("s-42")).await;
+    check_error_redirect(&answer, "access_denied", 53_003);
+    assert_eq!(
+        set(serde_json::json!("accessDenied")).await,
+        StatusCode::NO_CONTENT
+    );
+    let answer = authorize_with(&harness, AUTHORIZE, "state", Some("s-42")).await;
+    check_error_redirect(&answer, "access_denied", 65_004);
+    assert_eq!(
+        set(serde_json::json!("autoConsent")).await,
+        StatusCode::NO_CONTENT
+    );
+    let answer = authorize_with(&harness, AUTHORIZE, "state", Some("s-42")).await;
+    assert!(answer.redirect_query().contains_key("code"));
+    assert_eq!(
+        set(serde_json::json!("sometimes")).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an unknown behaviour is refused"
+    );
+}
+
+#[tokio::test]
 async fn single_tenant_app_rejects_shared_authorities() {
     let registration = AppRegistration {
         multi_tenant: false,

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::faults::{Fault, FaultKind, TokenBucket};
-use crate::Shared;
+use crate::{Shared, SignInBehaviour};
 
 /// Builds the admin routes; the caller nests them under `/_twin`.
 pub(super) fn router() -> Router<Arc<Shared>> {
@@ -34,6 +34,7 @@ pub(super) fn router() -> Router<Arc<Shared>> {
         .route("/expire-access-tokens", post(expire_access_tokens))
         .route("/throttle", post(set_throttle).delete(clear_throttle))
         .route("/latency", post(set_latency))
+        .route("/sign-in", post(set_sign_in))
         .route("/requests", get(requests))
         .route("/counters", get(counters))
         .route("/issued-secrets", get(issued_secrets))
@@ -233,6 +234,14 @@ async fn set_latency(
     Json(latency): Json<Latency>,
 ) -> StatusCode {
     shared.lock().latency = Duration::from_millis(latency.millis);
+    StatusCode::NO_CONTENT
+}
+
+async fn set_sign_in(
+    State(shared): State<Arc<Shared>>,
+    Json(behaviour): Json<SignInBehaviour>,
+) -> StatusCode {
+    shared.lock().sign_in = behaviour;
     StatusCode::NO_CONTENT
 }
 

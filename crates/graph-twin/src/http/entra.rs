@@ -244,7 +244,8 @@ pub(super) async fn authorize(
     };
 
     // The user's part: signed in already, consent or an error.
-    match &shared.config.sign_in {
+    let behaviour = shared.lock().sign_in.clone();
+    match behaviour {
         SignInBehaviour::AutoConsent => {}
         SignInBehaviour::AccessDenied => {
             let error = EntraError {
@@ -256,7 +257,7 @@ pub(super) async fn authorize(
             return redirect_error(&redirect, &error, state);
         }
         SignInBehaviour::Error(code) => {
-            return redirect_error(&redirect, &sign_in_error(&shared, *code), state)
+            return redirect_error(&redirect, &sign_in_error(&shared, code), state)
         }
     }
 
