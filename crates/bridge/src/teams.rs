@@ -37,7 +37,11 @@ impl GraphTeams {
     /// fails for another reason the sign-in is kept and the account stays unknown (empty), so
     /// that a network error at start does not leave the app signed out.
     async fn account(&self, persistence: Persistence) -> Result<Account, SignInError> {
-        let not_persisted_reason = persistence.warning();
+        // The window words the warning itself; it gets only the keyring's reason.
+        let not_persisted_reason = match persistence {
+            Persistence::Keyring => None,
+            Persistence::MemoryOnly { reason } => Some(reason),
+        };
         match self.client.me().await {
             Ok(me) => Ok(Account {
                 display_name: me

@@ -33,8 +33,9 @@ pub enum StoreError {
     /// No keyring service runs (no Secret Service on the session bus, no platform store).
     #[error("the OS keyring is not available")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
-    /// The keyring exists but is locked or refused access.
-    #[error("the OS keyring is locked or refused access")]
+    /// The keyring service runs but is locked, has no default keyring to store into (the
+    /// Secret Service's "no result found"), or refused access.
+    #[error("the OS keyring is locked, has no default keyring or refused access")]
     Locked(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// An entry was larger than the store accepts.
     #[error("the OS keyring rejected an entry of {bytes} bytes (limit {limit} bytes)")]
