@@ -10,10 +10,13 @@ and when a row of the table was not visited.
 """
 
 import argparse
+import json
 import os
 import re
+import subprocess
 import sys
 import time
+import urllib.request
 
 from webdriver_test import Session, WebDriverError, check_pair
 
@@ -50,6 +53,16 @@ def text_pattern(text):
     return re.compile(".+?".join(re.escape(part) for part in parts) + r"\Z", re.DOTALL)
 
 
+def repeated_words(expected, shown):
+    """A fixed part of the table text that the shown text holds twice, as when a placeholder
+    brings its own copy of the sentence around it; None when there is none."""
+    for part in re.split(r"\{\w+\}", expected):
+        part = part.strip(" :.;()").lower()
+        if len(part) >= 12 and shown.lower().count(part) > 1:
+            return part
+    return None
+
+
 def button_texts(cell):
     """The English and German button texts of a 'Button' cell, or (None, None) for none."""
     if cell == NO_BUTTON:
@@ -71,6 +84,9 @@ NOTICE_TARGETS = {
     "busy-on-busy": ("#busy-on-busy", None),
     "tray-hint": ("#tray-hint", None),
     "config-invalid": ("#config-error", None),
+    "sign-in-unreachable": ("#sign-in-error-text", "#sign-in-retry"),
+    "sign-in-failed": ("#sign-in-error-text", "#sign-in-retry"),
+    "sign-in-memory-only": ("#not-persisted", None),
 }
 
 
@@ -120,6 +136,8 @@ class Walk:
             return False, shown
         if not text_pattern(expected).match(shown["text"]):
             return False, shown
+        repeated = repeated_words(expected, shown["text"])
+        assert not repeated, f"row {row_id}: a placeholder repeats {repeated!r}: {shown['text']!r}"
         if row_id.startswith("tray-") and row_id != "tray-hint":
             _, tone, badge = row_id.split("-")
             tone = {"dnd": "do-not-disturb"}.get(tone, tone)
@@ -407,12 +425,85 @@ def walk_invalid_config(options, demo_walk):
     demo_walk.visited.extend(row_id for row_id in walk.visited if row_id not in demo_walk.visited)
 
 
+class GraphTwin:
+    """The Graph twin as its own process on loopback, for starts with a tenant."""
+
+    def __init__(self, binary):
+        self.process = subprocess.Popen(
+            [binary, "--port", "0"], stdout=subprocess.PIPE, text=True, encoding="utf-8"
+        )
+        self.base = self.process.stdout.readline().strip().rstrip("/")
+        assert self.base.startswith("http://127.0.0.1:"), f"the twin printed {self.base!r}"
+        line = self.process.stdout.readline().strip()
+        assert line.startswith("client id "), f"the twin printed {line!r}, expected its client id"
+        self.client_id = line.removeprefix("client id ")
+
+    def admin(self, method, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            f"{self.base}/_twin/{path}", data=data, method=method,
+            headers={"content-type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+
+    def close(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def walk_tenant(options, demo_walk):
+    """Start the app without --demo against the twin: a failed sign-in, then one kept in memory.
+
+    The test's D-Bus session has no Secret Service, so the sign-in cannot be stored; the
+    stand-in browser on PATH (scripts/webdriver.sh) follows the sign-in page's redirects.
+    """
+    twin = GraphTwin(options.twin)
+    config = os.path.join(os.environ["PRESENCE_BRIDGE_HOME"], "config", "config.toml")
+    os.makedirs(os.path.dirname(config), exist_ok=True)
+    with open(config, "w", encoding="utf-8") as file:
+        file.write(
+            f'[tenant]\ntenant = "organizations"\nclient_id = "{twin.client_id}"\n'
+            f'authority_host = "{twin.base}/"\ngraph_base = "{twin.base}/v1.0/"\n'
+        )
+    session = None
+    try:
+        # Entra's token endpoint answers 503 once: the code from the browser cannot be redeemed.
+        twin.admin("POST", "faults", {"endpoint": "token", "kind": "status", "status": 503, "count": 1})
+        session = Session(options.port, os.path.abspath(options.binary), [])
+        walk = Walk(session, demo_walk.rows)
+        # The button is disabled while the app looks for a stored sign-in at start.
+        session.wait_text("#teams-health-text", "Not signed in")
+        session.wait("Sign in enabled", lambda: session.run("return !document.getElementById('sign-in').disabled"))
+        session.click("#sign-in")
+        walk.check("sign-in-unreachable")
+        # Conditional Access blocks the sign-in: Entra redirects back with AADSTS53003.
+        twin.admin("POST", "sign-in", {"error": 53003})
+        session.click("#sign-in-retry")
+        walk.check("sign-in-failed")
+        twin.admin("POST", "sign-in", "autoConsent")
+        session.click("#sign-in-retry")
+        walk.check("sign-in-memory-only")
+        session.wait_text("#teams-health-text", "Connected")
+    except (AssertionError, WebDriverError):
+        if session:
+            session.screenshot(os.path.join(options.screenshots, "states-failure.png"), anchor="#accounts-heading")
+        raise
+    finally:
+        if session:
+            session.close()
+        twin.close()
+        os.remove(config)
+    demo_walk.visited.extend(row_id for row_id in walk.visited if row_id not in demo_walk.visited)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True, help="WebKitWebDriver port on 127.0.0.1")
     parser.add_argument("--binary", required=True, help="path to the presence-bridge binary")
     parser.add_argument("--states", required=True, help="path to docs/states.md")
     parser.add_argument("--screenshots", required=True, help="folder for the PNG screenshots")
+    parser.add_argument("--twin", required=True, help="path to the graph-twin binary")
     options = parser.parse_args()
     rows = parse_states(options.states)
     print(f"states: {len(rows)} rows in {options.states}")
@@ -434,6 +525,7 @@ def main():
     finally:
         session.close()
     walk_invalid_config(options, walk)
+    walk_tenant(options, walk)
     missing = [row_id for row_id in rows if row_id not in walk.visited]
     print(f"states: {len(walk.visited)} of {len(rows)} rows visited in {time.monotonic() - started:.1f} s")
     assert not missing, f"rows of docs/states.md the walk did not reach: {missing}"
