@@ -89,7 +89,7 @@ function renderHeader(s) {
   show($('quit'), !s.tray_host);
   const configError = $('config-error');
   if (s.mode.kind === 'not-configured') {
-    setText(configError, t('configError', { path: s.mode.path, error: s.mode.error }));
+    setText(configError, t('configError', { path: s.mode.path, error: s.mode.error.trim() }));
   }
   show(configError, s.mode.kind === 'not-configured');
   show($('stopped'), s.snapshot.stopped);
@@ -194,6 +194,8 @@ function renderNotices(s) {
     setText($('sign-in-error-link').querySelector('code'), error.link ?? '');
     show($('sign-in-error-link'), Boolean(error.link));
     $('sign-in-retry').disabled = s.snapshot.signing_in;
+    // Without a valid configuration file a retry fails the same way; the action says what helps.
+    show($('sign-in-retry'), s.mode.kind !== 'not-configured');
   }
   show($('sign-in-error'), Boolean(error));
 }

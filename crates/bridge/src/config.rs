@@ -2,7 +2,8 @@
 //!
 //! The user's file is TOML in the OS config folder (`~/.config/presence-bridge/config.toml` on
 //! Linux). With no file at all the app runs in demo mode. An invalid file is renamed to
-//! `config.toml.bak` and the app runs "not configured" — never silently in demo mode. A policy
+//! `config.toml.bak` and the app runs "not configured" — never silently in demo mode, also not
+//! at later starts while that `.bak` file is there and no new file replaced it. A policy
 //! file (`/etc/presence-bridge/policy.toml` on Linux) overrides the tenant settings and the
 //! minimum poll interval and can lock settings.
 
@@ -251,7 +252,7 @@ pub fn start_mode(path: &Path, force_demo: bool) -> StartMode {
         return StartMode::Demo;
     }
     match load(path) {
-        Ok(None) => StartMode::Demo,
+        Ok(None) => rejected_earlier(path).unwrap_or(StartMode::Demo),
         Ok(Some(file)) => StartMode::Tenant(file),
         Err(error) => {
             let backup = backup_path(path);
@@ -265,6 +266,28 @@ pub fn start_mode(path: &Path, force_demo: bool) -> StartMode {
             }
         }
     }
+}
+
+/// The start mode while a file rejected at an earlier start waits as `<file>.bak` and no new
+/// file replaced it: still "not configured", with what is wrong in the `.bak` file now, so
+/// that the app does not fall back to demo mode behind the user's back.
+fn rejected_earlier(path: &Path) -> Option<StartMode> {
+    let backup = backup_path(path);
+    if !backup.exists() {
+        return None;
+    }
+    let error = match load(&backup) {
+        Err(error) => error.to_string(),
+        Ok(_) => format!(
+            "{} is valid now but still has its .bak name",
+            backup.display()
+        ),
+    };
+    tracing::error!(%error, "configuration rejected at an earlier start and not replaced");
+    Some(StartMode::NotConfigured {
+        path: path.into(),
+        error,
+    })
 }
 
 /// `<file>.bak` beside the file.
@@ -400,6 +423,31 @@ mod tests {
         assert!(error.contains("poll_interval_secs"), "{error}");
         assert!(!path.exists());
         assert!(backup_path(&path).exists());
+    }
+
+    #[test]
+    fn rejected_backup_still_means_not_configured() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("config.toml");
+        std::fs::write(&path, "[sync]\npoll_interval_secs = 0.1\n").unwrap();
+        start_mode(&path, false);
+
+        let mode = start_mode(&path, false);
+        let StartMode::NotConfigured { error, .. } = mode else {
+            panic!("a second start fell back to {mode:?}");
+        };
+        assert!(error.contains("poll_interval_secs"), "{error}");
+        assert!(backup_path(&path).exists(), "the .bak file was moved");
+
+        std::fs::write(backup_path(&path), "[sync]\npoll_interval_secs = 5\n").unwrap();
+        let mode = start_mode(&path, false);
+        let StartMode::NotConfigured { error, .. } = mode else {
+            panic!("a fixed .bak file started {mode:?}");
+        };
+        assert!(error.contains("still has its .bak name"), "{error}");
+
+        std::fs::remove_file(backup_path(&path)).unwrap();
+        assert_eq!(start_mode(&path, false), StartMode::Demo);
     }
 
     #[test]

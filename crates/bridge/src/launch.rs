@@ -219,8 +219,9 @@ impl TeamsPort for Unconfigured {
             code: None,
             message: format!("not configured: {}", self.error),
             action: format!(
-                "Fix or remove the configuration file {} and restart",
-                self.path
+                "Fix {path}.bak and rename it to {path}, or delete it to start in demo mode; \
+                 then restart Presence Bridge",
+                path = self.path
             ),
             link: None,
         };

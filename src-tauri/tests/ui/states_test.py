@@ -421,6 +421,15 @@ def walk_invalid_config(options, demo_walk):
         session.close()
     assert os.path.exists(config + ".bak"), "the invalid file was not kept as config.toml.bak"
     assert not os.path.exists(config), "the invalid file was left in place"
+    # The next start finds only the .bak file: it must say so again, not start in demo mode.
+    session = Session(options.port, os.path.abspath(options.binary), [])
+    try:
+        again = Walk(session, demo_walk.rows)
+        again.wait_row("config-invalid", "en")
+        badge_hidden = session.run("return document.getElementById('demo-badge').hidden")
+        assert badge_hidden, "the second start shows the Demo badge"
+    finally:
+        session.close()
     os.remove(config + ".bak")
     demo_walk.visited.extend(row_id for row_id in walk.visited if row_id not in demo_walk.visited)
 
