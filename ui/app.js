@@ -130,8 +130,11 @@ function renderPair(s) {
   const view = s.snapshot.view;
   $('teams-dot').className = `dot tone-${s.tone}`;
   setText($('teams-status'), view.teams_label ? core(view.teams_label) : t('notRead'));
-  setText($('teams-bound'), t('pollBound', {
-    seconds: new Intl.NumberFormat(language(), { maximumFractionDigits: 1 }).format(millis(view.poll_interval) / 1000),
+  // After 429 answers the engine checks less often than the settings say, for minutes.
+  const intervalSeconds = millis(view.poll_interval) / 1000;
+  const chosenSeconds = Math.max(s.settings.poll_interval_secs, s.settings.min_poll_interval_secs);
+  setText($('teams-bound'), t(intervalSeconds > chosenSeconds + 0.05 ? 'pollBoundSlowed' : 'pollBound', {
+    seconds: new Intl.NumberFormat(language(), { maximumFractionDigits: 1 }).format(intervalSeconds),
   }));
 
   $('swyx-dot').className = `dot tone-${swyxTones[view.swyx] ?? 'offline'}`;

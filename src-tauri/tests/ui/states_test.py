@@ -84,6 +84,7 @@ NOTICE_TARGETS = {
     "busy-on-busy": ("#busy-on-busy", None),
     "tray-hint": ("#tray-hint", None),
     "config-invalid": ("#config-error", None),
+    "poll-slowed": ("#teams-bound", None),
     "sign-in-unreachable": ("#sign-in-error-text", "#sign-in-retry"),
     "sign-in-failed": ("#sign-in-error-text", "#sign-in-retry"),
     "sign-in-memory-only": ("#not-persisted", None),
@@ -386,7 +387,7 @@ def walk_throttle(walk):
     # Last among the Graph faults: throttling slows the polls down for a while afterwards.
     wait_healthy(walk.session)
     fault(walk.session, "graph-throttle")
-    walk.check("teams-throttled")
+    walk.check("teams-throttled", "poll-slowed")
 
 
 STEPS = [
