@@ -183,11 +183,7 @@ function renderNotices(s) {
   setText($('not-persisted'), reason ? t('notPersisted', { reason }) : '');
   show($('not-persisted'), Boolean(reason));
 
-  // The core reports a start without a stored sign-in as the error "not signed in"; the Teams
-  // health already says so with its Sign in button, so only real failures get this box.
-  // FIXME: the core should leave `sign_in_error` empty for a plain signed-out start.
-  const failed = s.snapshot.sign_in_error;
-  const error = failed && !(failed.code == null && failed.message === 'not signed in') ? failed : null;
+  const error = s.snapshot.sign_in_error;
   if (error) {
     const message = core(error.message);
     setText($('sign-in-error-text'), error.code

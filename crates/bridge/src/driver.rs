@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use clock::{Instant, SharedClock, WorkGuard};
 use engine::{
-    Action, Direction, Engine, GraphWrite, GraphWriteResult, Input, Settings, SwyxSettable,
+    Action, Direction, Engine, GraphWrite, GraphWriteResult, Health, Input, Settings, SwyxSettable,
 };
 use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{debug, info, warn};
@@ -81,6 +81,8 @@ enum Message {
     Command(Command),
     Input(Input),
     SignInDone(Result<crate::Account, crate::SignInError>),
+    /// A start without a stored sign-in, where the app waits for the user to sign in.
+    NoStoredSignIn,
     DeviceCode(crate::ports::DeviceCode),
 }
 
@@ -121,6 +123,7 @@ impl Core {
             notifier: parts.notifier,
             marker: parts.marker,
             sign_in_at_start: parts.sign_in_at_start,
+            logged_teams_health: ("signed out", String::new()),
         };
         let task = tokio::spawn(driver.run(inbox, parts.swyx_events));
         Core {
@@ -193,6 +196,8 @@ struct Driver {
     notifier: Arc<dyn Notifier>,
     marker: SessionMarker,
     sign_in_at_start: bool,
+    /// The Teams health last written to the log, as its kind and reason.
+    logged_teams_health: (&'static str, String),
 }
 
 impl Driver {
@@ -247,6 +252,11 @@ impl Driver {
         match message {
             Message::Input(input) => self.feed(input),
             Message::SignInDone(result) => self.on_sign_in_done(result),
+            Message::NoStoredSignIn => {
+                info!("no stored sign-in; waiting for the user to sign in");
+                self.snapshot.signing_in = false;
+                self.publish();
+            }
             Message::DeviceCode(code) => {
                 self.snapshot.device_code = Some(crate::snapshot::DeviceCodeView {
                     expires_at_unix_ms: unix_millis(&*self.clock, code.expires_at),
@@ -380,18 +390,13 @@ impl Driver {
             } else {
                 Ok(None)
             };
-            let result = match restored {
-                Ok(Some(account)) => Ok(account),
-                Ok(None) if interactive => teams.sign_in().await,
-                Ok(None) => Err(crate::SignInError {
-                    code: None,
-                    message: "not signed in".into(),
-                    action: "Sign in".into(),
-                    link: None,
-                }),
-                Err(error) => Err(error),
+            let message = match restored {
+                Ok(Some(account)) => Message::SignInDone(Ok(account)),
+                Ok(None) if interactive => Message::SignInDone(teams.sign_in().await),
+                Ok(None) => Message::NoStoredSignIn,
+                Err(error) => Message::SignInDone(Err(error)),
             };
-            let _ = messages.send((Message::SignInDone(result), clock.busy()));
+            let _ = messages.send((message, clock.busy()));
         });
     }
 
@@ -620,6 +625,12 @@ impl Driver {
     }
 
     fn publish_view(&mut self, view: engine::View) {
+        self.log_teams_health(&view.health_teams);
+        if view.health_teams == Health::SignedOut && !self.snapshot.signing_in {
+            // An expired or revoked sign-in ends the account too, so that the window and the
+            // tray offer "Sign in" instead of "Sign out".
+            self.snapshot.account = None;
+        }
         self.snapshot.history = view
             .history
             .iter()
@@ -633,6 +644,33 @@ impl Driver {
         self.snapshot.taken_at_unix_ms = unix_millis(&*self.clock, now);
         self.snapshot.taken_at = now;
         self.publisher.send_replace(self.snapshot.clone());
+    }
+}
+
+impl Driver {
+    /// Logs a change of the Teams side's health; the retry time alone is no change. The SwyxIt!
+    /// side logs its own changes where it attaches.
+    fn log_teams_health(&mut self, health: &Health) {
+        let (kind, reason) = match health {
+            Health::Ok => ("ok", ""),
+            Health::SignedOut => ("signed out", ""),
+            Health::Unavailable { reason, .. } => ("unavailable", reason.as_str()),
+            Health::Degraded { reason, .. } => ("degraded", reason.as_str()),
+        };
+        if (kind, reason)
+            == (
+                self.logged_teams_health.0,
+                self.logged_teams_health.1.as_str(),
+            )
+        {
+            return;
+        }
+        match health {
+            Health::Ok => info!("Teams side healthy"),
+            Health::SignedOut => warn!("Teams side signed out"),
+            _ => warn!(health = kind, reason, "Teams side unhealthy"),
+        }
+        self.logged_teams_health = (kind, reason.to_owned());
     }
 }
 

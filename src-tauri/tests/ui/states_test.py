@@ -380,6 +380,11 @@ def walk_sign_in(walk):
     sign_in_by_action(walk)
     fault(session, "sign-in-expired")
     walk.check("teams-sign-in-expired")
+    # The accounts card must agree with the health: no account, "Sign in" instead of "Sign out".
+    session.wait("the accounts card signed out", lambda: session.run(
+        "return !document.getElementById('sign-out').closest('[hidden]')"
+        " ? 'sign-out shown' : document.getElementById('sign-in').closest('[hidden]') ? 'sign-in hidden' : 'ok'"
+    ) == "ok")
     sign_in_by_action(walk)
 
 
