@@ -295,8 +295,10 @@ def run_menu_updates(twin, events, menu):
     """The Sync label and the Title follow the core; print the measured delays."""
     sent = click(menu, "Sync: on")
     off = wait_menu_label(events, "Sync: off", sent)
+    wait_for("pausing disabled while sync is off", lambda: pause_enabled(menu) is False, 5)
     sent = click(menu, "Sync: off")
     on = wait_menu_label(events, "Sync: on", sent)
+    wait_for("pausing enabled again with sync on", lambda: pause_enabled(menu) is True, 5)
     print(f"Sync label after a menu click: 'Sync: off' in {off * 1000:.0f} ms, "
           f"'Sync: on' in {on * 1000:.0f} ms (goal: 1000 ms)")
 
@@ -309,6 +311,14 @@ def run_menu_updates(twin, events, menu):
           f"change (includes waiting for the next poll, every {POLL_INTERVAL:.0f} s), "
           f"{(event['t'] - poll_answered) * 1000:.0f} ms after the poll that fetched it "
           f"was answered (goal: 1000 ms)")
+
+
+def pause_enabled(menu):
+    """Return whether the menu's "For 15 minutes" item is enabled, or None without the item."""
+    for _, label, properties in menu_items(menu):
+        if label == "For 15 minutes":
+            return bool(properties.get("enabled", True))
+    return None
 
 
 def answered_after(twin, since):

@@ -167,6 +167,10 @@ impl<R: Runtime> Tray<R> {
             };
             self.sync.set_text(text(next.language, sync))?;
             self.sync.set_checked(next.sync)?;
+            // As in the window: with sync off there is nothing to pause.
+            for item in [&self.pause_15, &self.pause_60, &self.pause_tomorrow] {
+                item.set_enabled(next.sync)?;
+            }
         }
         if changed(|shown| shown.paused) {
             self.resume.set_enabled(next.paused)?;
