@@ -129,7 +129,12 @@ function renderHealth(prefix, health, nextRetry) {
 function renderPair(s) {
   const view = s.snapshot.view;
   $('teams-dot').className = `dot tone-${s.tone}`;
-  setText($('teams-status'), view.teams_label ? core(view.teams_label) : t('notRead'));
+  // A status read before the sign-in ended or Graph refused the reads may be out of date.
+  const readsStopped = ['signed-out', 'unavailable'].includes(view.health_teams.state);
+  const stale = Boolean(view.teams_label) && readsStopped;
+  const teamsText = view.teams_label ? core(view.teams_label) : t('notRead');
+  setText($('teams-status'), stale ? `${teamsText} ${core('(last known)')}` : teamsText);
+  $('teams-status').classList.toggle('stale', stale);
   // After 429 answers the engine checks less often than the settings say, for minutes.
   const intervalSeconds = millis(view.poll_interval) / 1000;
   const chosenSeconds = Math.max(s.settings.poll_interval_secs, s.settings.min_poll_interval_secs);

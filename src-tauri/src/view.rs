@@ -73,7 +73,15 @@ pub fn tooltip(view: &View, language: Language) -> String {
         Some(text) => core_text(language, text),
         None => core_text(language, "Not read yet"),
     };
-    let teams = label(&view.teams_label);
+    let mut teams = label(&view.teams_label);
+    let reads_stopped = matches!(
+        view.health_teams,
+        Health::SignedOut | Health::Unavailable { .. }
+    );
+    if view.teams_label.is_some() && reads_stopped {
+        // Read before the sign-in ended or Graph refused the reads, so it may be out of date.
+        teams = format!("{teams} {}", core_text(language, "(last known)"));
+    }
     let swyx = label(&view.swyx_label);
     let mut tooltip = format!("Teams: {teams} · Swyx: {swyx}");
     if !view.sync_enabled {
@@ -387,6 +395,24 @@ pub(crate) mod tests {
         assert_eq!(
             tooltip(&off, Language::De),
             "Teams: Noch nicht gelesen · Swyx: Noch nicht gelesen · Abgleich aus"
+        );
+    }
+
+    #[test]
+    fn tooltip_marks_stale_teams_status() {
+        let view = View {
+            teams_label: Some("Busy".into()),
+            swyx_label: Some("Away".into()),
+            health_teams: Health::SignedOut,
+            ..healthy_view()
+        };
+        assert_eq!(
+            tooltip(&view, Language::En),
+            "Teams: Busy (last known) · Swyx: Away"
+        );
+        assert_eq!(
+            tooltip(&view, Language::De),
+            "Teams: Beschäftigt (zuletzt bekannt) · Swyx: Abwesend"
         );
     }
 

@@ -85,6 +85,9 @@ NOTICE_TARGETS = {
     "tray-hint": ("#tray-hint", None),
     "config-invalid": ("#config-error", None),
     "poll-slowed": ("#teams-bound", None),
+    "tooltip-paused": ("#tray-state", None),
+    "tooltip-not-read": ("#tray-state", None),
+    "teams-last-known": ("#teams-status", None),
     "sign-in-unreachable": ("#sign-in-error-text", "#sign-in-retry"),
     "sign-in-failed": ("#sign-in-error-text", "#sign-in-retry"),
     "sign-in-memory-only": ("#not-persisted", None),
@@ -95,6 +98,8 @@ def targets(row_id):
     """The text element and the button element (or None) of a row."""
     if row_id.startswith("tray-") and row_id != "tray-hint":
         return "#tray-state", None
+    if row_id in NOTICE_TARGETS:
+        return NOTICE_TARGETS[row_id]
     side = row_id.split("-")[0]
     if side in HEALTH_TARGETS:
         return HEALTH_TARGETS[side]
@@ -248,6 +253,11 @@ def walk_tray(walk):
         set_switch(session, "#sync-switch", False)
         walk.check(f"tray-{tone}-paused")
         set_switch(session, "#sync-switch", True)
+        if tone == "available":
+            session.click("[data-pause='15']")
+            walk.check("tooltip-paused")
+            session.click("#resume")
+            walk.check(f"tray-{tone}-none")
         fault(session, "swyx-log-off")
         walk.check(f"tray-{tone}-action", "swyx-logged-off")
         fault(session, "swyx-log-on")
@@ -379,7 +389,7 @@ def walk_sign_in(walk):
     walk.check("teams-signed-out")
     sign_in_by_action(walk)
     fault(session, "sign-in-expired")
-    walk.check("teams-sign-in-expired")
+    walk.check("teams-sign-in-expired", "teams-last-known")
     # The accounts card must agree with the health: no account, "Sign in" instead of "Sign out".
     session.wait("the accounts card signed out", lambda: session.run(
         "return !document.getElementById('sign-out').closest('[hidden]')"
@@ -490,6 +500,7 @@ def walk_tenant(options, demo_walk):
         # The button is disabled while the app looks for a stored sign-in at start.
         session.wait_text("#teams-health-text", "Not signed in")
         session.wait("Sign in enabled", lambda: session.run("return !document.getElementById('sign-in').disabled"))
+        walk.check("tooltip-not-read")
         session.click("#sign-in")
         walk.check("sign-in-unreachable")
         # Conditional Access blocks the sign-in: Entra redirects back with AADSTS53003.
