@@ -78,4 +78,33 @@ if [[ $status -eq 0 ]]; then
     for pid in "${session_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
     [[ $status -eq 0 ]] && echo "both sessions ran their own instance"
 fi
+if [[ $status -eq 0 ]]; then
+    echo "--- a start while the running instance quits"
+    mkdir -p "$work/quitting/home"
+    env DISPLAY=":$display_number" HOME="$work/quitting/home" \
+        PRESENCE_BRIDGE_HOME="$work/quitting/home" XDG_RUNTIME_DIR="$work/quitting" \
+        dbus-run-session -- bash -c '
+            stub=$1 folder=$2 binary=$3
+            /usr/bin/python3 -u "$stub" >"$folder/stub.log" 2>&1 &
+            for _ in $(seq 1 50); do grep -q ready "$folder/stub.log" && break; sleep 0.1; done
+            "$binary" --demo >"$folder/app.log" 2>&1 &
+            app=$!
+            for _ in $(seq 1 150); do grep -q "app core started" "$folder/app.log" && break; sleep 0.1; done
+            pkill -TERM -P "$app" 2>/dev/null || true
+            kill -TERM "$app" 2>/dev/null || true
+            wait "$app" 2>/dev/null || true
+        ' _ "$here/quitting_instance_stub.py" "$work/quitting" "$binary"
+    if ! grep -q "call received" "$work/quitting/stub.log"; then
+        echo "the start did not hand over to the stand-in instance" >&2
+        cat "$work/quitting/stub.log" >&2
+        status=1
+    elif ! grep -q "starting again" "$work/quitting/app.log" ||
+        ! grep -q "app core started" "$work/quitting/app.log"; then
+        echo "after the stand-in instance quit, the start did not start again" >&2
+        tail -n 5 "$work/quitting/app.log" >&2
+        status=1
+    else
+        echo "the start found the running instance quitting and started again"
+    fi
+fi
 exit "$status"

@@ -35,7 +35,7 @@ use std::process::ExitCode;
 
 use bridge::config::Paths;
 use clap::Parser;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 fn main() -> ExitCode {
     let args = cli::Args::parse();
@@ -69,8 +69,51 @@ fn main() -> ExitCode {
             info!(code, "presence bridge stopped");
             ExitCode::from(u8::try_from(code).unwrap_or(1))
         }
+        Err(failure) if handed_to_quitting_instance(&failure) => start_again(),
         Err(failure) => {
             error!(error = format!("{failure:#}"), "presence bridge failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Set in the environment of a start that follows a failed hand-over, so it happens once.
+const STARTED_AGAIN_VARIABLE: &str = "PRESENCE_BRIDGE_STARTED_AGAIN";
+
+/// Returns whether this start found a running instance that quit before it took over the
+/// arguments, as when the app is started again while it is still quitting.
+fn handed_to_quitting_instance(failure: &anyhow::Error) -> bool {
+    let text = format!("{failure:#}");
+    text.contains("single-instance")
+        && text.contains("forward")
+        && std::env::var_os(STARTED_AGAIN_VARIABLE).is_none()
+}
+
+/// Starts this program once more with the same arguments, after the quitting instance had
+/// time to release its single-instance name, and returns that run's exit code.
+fn start_again() -> ExitCode {
+    warn!("the running instance quit during this start; starting again");
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let program = match std::env::current_exe() {
+        Ok(program) => program,
+        Err(error) => {
+            error!(%error, "cannot find this program to start it again");
+            return ExitCode::FAILURE;
+        }
+    };
+    let status = std::process::Command::new(program)
+        .args(std::env::args_os().skip(1))
+        .env(STARTED_AGAIN_VARIABLE, "1")
+        .status();
+    match status {
+        Ok(status) => ExitCode::from(
+            status
+                .code()
+                .and_then(|code| u8::try_from(code).ok())
+                .unwrap_or(1),
+        ),
+        Err(error) => {
+            error!(%error, "cannot start this program again");
             ExitCode::FAILURE
         }
     }

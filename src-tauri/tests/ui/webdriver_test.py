@@ -13,6 +13,7 @@ import argparse
 import base64
 import json
 import os
+import subprocess
 import sys
 import time
 import urllib.error
@@ -31,6 +32,7 @@ class Session:
 
     def __init__(self, port, binary, args):
         self.base = f"http://127.0.0.1:{port}"
+        self.binary = binary
         capabilities = {
             "capabilities": {
                 "alwaysMatch": {
@@ -92,7 +94,18 @@ class Session:
         print(f"screenshot: {path}")
 
     def close(self):
+        """End the session, quit the app and wait until it has exited.
+
+        WebKitWebDriver does not always end the app with the session, and a next start while
+        the app still owns its single-instance name on D-Bus would hand its arguments over
+        instead of starting. SIGTERM is the app's clean Quit."""
         self.request("DELETE", f"/session/{self.id}")
+        pattern = f"{self.binary}( .*)?"
+        subprocess.run(["pkill", "-TERM", "-f", "-x", pattern])
+        deadline = time.monotonic() + 15
+        while subprocess.run(["pgrep", "-f", "-x", pattern], stdout=subprocess.DEVNULL).returncode == 0:
+            assert time.monotonic() < deadline, f"{self.binary} still runs 15 s after SIGTERM"
+            time.sleep(0.1)
 
 
 def state(session):
