@@ -64,12 +64,8 @@ pub const DEMO_ROWS: &[DemoRow] = &[
     row("Appear offline", "Offline", "OffWork", false),
     row("Available, idle", "AvailableIdle", "Available", false),
     row("Busy, idle", "BusyIdle", "Busy", false),
-    row(
-        "Busy, in a huddle (no row of its own)",
-        "Busy",
-        "InAHuddle",
-        false,
-    ),
+    // Busy/InAHuddle has no row in the mapping, so it shows the fallback for Busy.
+    row("Busy, in a huddle", "Busy", "InAHuddle", false),
     row("Offline", "Offline", "Offline", false),
     row(
         "Status unknown",
