@@ -95,7 +95,13 @@ pub fn bundle(state: &UiState, config: &ConfigFile, log_lines: &[String]) -> Str
     let _ = writeln!(text, "dnd_sets_dnd: {}", settings.dnd_sets_dnd);
     let _ = writeln!(text, "away_sets_away: {}", settings.away_sets_away);
     let _ = writeln!(text, "language: {}", settings.language);
-    let _ = writeln!(text, "start_at_login: {:?}", settings.start_at_login);
+    // Unset until the first sign-in switches it on (or a policy decides).
+    let start_at_login = match settings.start_at_login {
+        Some(true) => "on",
+        Some(false) => "off",
+        None => "not set yet",
+    };
+    let _ = writeln!(text, "start_at_login: {start_at_login}");
     let _ = writeln!(text, "managed: {:?}", settings.managed);
 
     let _ = writeln!(text, "\n[health]");
