@@ -143,7 +143,9 @@ function renderPair(s) {
   }));
 
   $('swyx-dot').className = `dot tone-${swyxTones[view.swyx] ?? 'offline'}`;
-  setText($('swyx-status'), view.swyx_label ? core(view.swyx_label) : t('notRead'));
+  // Without a label, "Not read yet" would be wrong once SwyxIt! has gone (not running, access).
+  const swyxGone = view.health_swyx.state === 'unavailable';
+  setText($('swyx-status'), view.swyx_label ? core(view.swyx_label) : core(swyxGone ? 'Not available' : 'Not read yet'));
   // During a call the target is Speaking, which the app never writes: the call itself sets it.
   const target = view.target === 'DoNotDisturb' ? 'Do not disturb' : view.target;
   let targetText = '';

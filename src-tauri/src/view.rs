@@ -82,7 +82,11 @@ pub fn tooltip(view: &View, language: Language) -> String {
         // Read before the sign-in ended or Graph refused the reads, so it may be out of date.
         teams = format!("{teams} {}", core_text(language, "(last known)"));
     }
-    let swyx = label(&view.swyx_label);
+    // Without a label, "Not read yet" would be wrong once SwyxIt! has gone (not running, access).
+    let swyx = match (&view.swyx_label, &view.health_swyx) {
+        (None, Health::Unavailable { .. }) => core_text(language, "Not available"),
+        (label_text, _) => label(label_text),
+    };
     let mut tooltip = format!("Teams: {teams} · Swyx: {swyx}");
     if !view.sync_enabled {
         tooltip.push_str(&format!(" · {}", core_text(language, "Sync off")));
@@ -413,6 +417,26 @@ pub(crate) mod tests {
         assert_eq!(
             tooltip(&view, Language::De),
             "Teams: Beschäftigt (zuletzt bekannt) · Swyx: Abwesend"
+        );
+    }
+
+    #[test]
+    fn tooltip_names_swyx_not_available() {
+        let view = View {
+            teams_label: Some("Available".into()),
+            health_swyx: Health::Unavailable {
+                reason: "SwyxIt! is not running".into(),
+                action: "Start SwyxIt!".into(),
+            },
+            ..healthy_view()
+        };
+        assert_eq!(
+            tooltip(&view, Language::En),
+            "Teams: Available · Swyx: Not available"
+        );
+        assert_eq!(
+            tooltip(&view, Language::De),
+            "Teams: Verfügbar · Swyx: Nicht verfügbar"
         );
     }
 

@@ -87,6 +87,7 @@ NOTICE_TARGETS = {
     "poll-slowed": ("#teams-bound", None),
     "tooltip-paused": ("#tray-state", None),
     "tooltip-not-read": ("#tray-state", None),
+    "tooltip-swyx-gone": ("#tray-state", None),
     "teams-last-known": ("#teams-status", None),
     "sign-in-unreachable": ("#sign-in-error-text", "#sign-in-retry"),
     "sign-in-failed": ("#sign-in-error-text", "#sign-in-retry"),
@@ -269,7 +270,7 @@ def walk_swyx(walk):
     session = walk.session
     fault(session, "swyx-quit")
     walk.check("swyx-shutting-down")
-    walk.check("swyx-not-running")
+    walk.check("swyx-not-running", "tooltip-swyx-gone")
     fault(session, "swyx-restart")
     wait_healthy(session)
     fault(session, "swyx-server-down")
