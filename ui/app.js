@@ -129,13 +129,10 @@ function renderHealth(prefix, health, nextRetry) {
 function renderPair(s) {
   const view = s.snapshot.view;
   $('teams-dot').className = `dot tone-${s.tone}`;
-  // A status read before the sign-in ended or Graph refused the reads may be out of date.
-  const readsStopped = ['signed-out', 'unavailable'].includes(view.health_teams.state);
-  const stale = Boolean(view.teams_label) && readsStopped;
   const teamsText = view.teams_label ? core(view.teams_label) : t('notRead');
-  setText($('teams-status'), stale ? `${teamsText} ${core('(last known)')}` : teamsText);
-  $('teams-status').classList.toggle('stale', stale);
-  // After 429 answers the engine checks less often than the settings say, for minutes.
+  setText($('teams-status'), s.teams_stale ? `${teamsText} ${core('(last known)')}` : teamsText);
+  $('teams-status').classList.toggle('stale', s.teams_stale);
+  // After 429 responses the engine polls less often than the settings ask, for minutes.
   const intervalSeconds = millis(view.poll_interval) / 1000;
   const chosenSeconds = Math.max(s.settings.poll_interval_secs, s.settings.min_poll_interval_secs);
   setText($('teams-bound'), t(intervalSeconds > chosenSeconds + 0.05 ? 'pollBoundSlowed' : 'pollBound', {
@@ -143,9 +140,8 @@ function renderPair(s) {
   }));
 
   $('swyx-dot').className = `dot tone-${swyxTones[view.swyx] ?? 'offline'}`;
-  // Without a label, "Not read yet" would be wrong once SwyxIt! has gone (not running, access).
-  const swyxGone = view.health_swyx.state === 'unavailable';
-  setText($('swyx-status'), view.swyx_label ? core(view.swyx_label) : core(swyxGone ? 'Not available' : 'Not read yet'));
+  const swyxText = view.swyx_label ? core(view.swyx_label) : t('notRead');
+  setText($('swyx-status'), s.swyx_gone ? core('Not available') : swyxText);
   // During a call the target is Speaking, which the app never writes: the call itself sets it.
   const target = view.target === 'DoNotDisturb' ? 'Do not disturb' : view.target;
   let targetText = '';
@@ -200,7 +196,8 @@ function renderNotices(s) {
     setText($('sign-in-error-link').querySelector('code'), error.link ?? '');
     show($('sign-in-error-link'), Boolean(error.link));
     $('sign-in-retry').disabled = s.snapshot.signing_in;
-    // Without a valid configuration file a retry fails the same way; the action says what helps.
+    // Without a valid configuration file a retry fails the same way. The action text tells
+    // the user what helps.
     show($('sign-in-retry'), s.mode.kind !== 'not-configured');
   }
   show($('sign-in-error'), Boolean(error));

@@ -83,6 +83,8 @@ const STARTED_AGAIN_VARIABLE: &str = "PRESENCE_BRIDGE_STARTED_AGAIN";
 /// Returns whether this start found a running instance that quit before it took over the
 /// arguments, as when the app is started again while it is still quitting.
 fn handed_to_quitting_instance(failure: &anyhow::Error) -> bool {
+    // NOTE: the plugin reports this only as text ("failed to forward arguments to the running
+    // instance", tauri-plugin-single-instance 2.5 on Linux); the tray test breaks if it changes.
     let text = format!("{failure:#}");
     text.contains("single-instance")
         && text.contains("forward")
@@ -97,7 +99,7 @@ fn start_again() -> ExitCode {
     let program = match std::env::current_exe() {
         Ok(program) => program,
         Err(error) => {
-            error!(%error, "cannot find this program to start it again");
+            error!(%error, "failed to find this program's path; start Presence Bridge again");
             return ExitCode::FAILURE;
         }
     };
@@ -113,7 +115,7 @@ fn start_again() -> ExitCode {
                 .unwrap_or(1),
         ),
         Err(error) => {
-            error!(%error, "cannot start this program again");
+            error!(%error, "failed to start this program again; start Presence Bridge again");
             ExitCode::FAILURE
         }
     }

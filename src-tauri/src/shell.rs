@@ -374,6 +374,8 @@ impl Shell {
             demo_tour_running: self.tour_running.load(Ordering::SeqCst),
             log_folder: self.paths.log_dir.display().to_string(),
             identity_mismatch: view::identity_mismatch(&snapshot),
+            teams_stale: view::teams_status_stale(&snapshot.view),
+            swyx_gone: view::swyx_gone(&snapshot.view),
             snapshot,
         }
     }

@@ -74,18 +74,13 @@ pub fn tooltip(view: &View, language: Language) -> String {
         None => core_text(language, "Not read yet"),
     };
     let mut teams = label(&view.teams_label);
-    let reads_stopped = matches!(
-        view.health_teams,
-        Health::SignedOut | Health::Unavailable { .. }
-    );
-    if view.teams_label.is_some() && reads_stopped {
-        // Read before the sign-in ended or Graph refused the reads, so it may be out of date.
+    if teams_status_stale(view) {
         teams = format!("{teams} {}", core_text(language, "(last known)"));
     }
-    // Without a label, "Not read yet" would be wrong once SwyxIt! has gone (not running, access).
-    let swyx = match (&view.swyx_label, &view.health_swyx) {
-        (None, Health::Unavailable { .. }) => core_text(language, "Not available"),
-        (label_text, _) => label(label_text),
+    let swyx = if swyx_gone(view) {
+        core_text(language, "Not available")
+    } else {
+        label(&view.swyx_label)
     };
     let mut tooltip = format!("Teams: {teams} · Swyx: {swyx}");
     if !view.sync_enabled {
@@ -94,6 +89,22 @@ pub fn tooltip(view: &View, language: Language) -> String {
         tooltip.push_str(&format!(" · {}", core_text(language, "Paused")));
     }
     tooltip
+}
+
+/// Returns whether the Teams status shown was read before the sign-in ended or Graph rejected
+/// the reads, so that it may be out of date.
+pub fn teams_status_stale(view: &View) -> bool {
+    let reads_stopped = matches!(
+        view.health_teams,
+        Health::SignedOut | Health::Unavailable { .. }
+    );
+    view.teams_label.is_some() && reads_stopped
+}
+
+/// Returns whether SwyxIt! has gone (not running, access denied) and left no status, where
+/// "Not read yet" would be wrong.
+pub fn swyx_gone(view: &View) -> bool {
+    view.swyx_label.is_none() && matches!(view.health_swyx, Health::Unavailable { .. })
 }
 
 /// Returns the PNG of the tray icon for a tone and badge, from `icons/`.
@@ -192,6 +203,10 @@ pub struct UiState {
     pub log_folder: String,
     /// See [`identity_mismatch`].
     pub identity_mismatch: bool,
+    /// See [`teams_status_stale`].
+    pub teams_stale: bool,
+    /// See [`swyx_gone`].
+    pub swyx_gone: bool,
 }
 
 /// Converts the snapshot's instants, with `paused_until_fallback` (recorded by the app when

@@ -268,9 +268,9 @@ pub fn start_mode(path: &Path, force_demo: bool) -> StartMode {
     }
 }
 
-/// The start mode while a file rejected at an earlier start waits as `<file>.bak` and no new
-/// file replaced it: still "not configured", with what is wrong in the `.bak` file now, so
-/// that the app does not fall back to demo mode behind the user's back.
+/// Returns "not configured" while a file rejected at an earlier start waits as `<file>.bak`
+/// and no new file replaced it. The error is what is wrong in the `.bak` file now, so the app
+/// does not fall back to demo mode behind the user's back.
 fn rejected_earlier(path: &Path) -> Option<StartMode> {
     let backup = backup_path(path);
     if !backup.exists() {

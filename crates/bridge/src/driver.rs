@@ -648,8 +648,8 @@ impl Driver {
 }
 
 impl Driver {
-    /// Logs a change of the Teams side's health; the retry time alone is no change. The SwyxIt!
-    /// side logs its own changes where it attaches.
+    /// Logs a change of the Teams side's health, where a new retry time alone is no change.
+    /// The SwyxIt! side logs its own changes where it attaches.
     fn log_teams_health(&mut self, health: &Health) {
         let (kind, reason) = match health {
             Health::Ok => ("ok", ""),

@@ -21,7 +21,8 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub struct Account {
     pub upn: String,
     pub display_name: String,
-    /// Why the refresh token could not be stored, when sign-in will not survive a restart.
+    /// The reason the refresh token could not be stored, when sign-in will not survive a
+    /// restart.
     pub not_persisted_reason: Option<String>,
 }
 

@@ -71,7 +71,7 @@ pub(crate) struct State {
     bucket: Option<faults::TokenBucket>,
     latency: Duration,
     log: log::RequestLog,
-    /// What the sign-in page does; starts as the configuration says.
+    /// The sign-in page's behaviour, initially the configured one.
     sign_in: SignInBehaviour,
 }
 

@@ -54,8 +54,9 @@ def text_pattern(text):
 
 
 def repeated_words(expected, shown):
-    """A fixed part of the table text that the shown text holds twice, as when a placeholder
-    brings its own copy of the sentence around it; None when there is none."""
+    """Return a fixed part of the table text that the shown text contains twice, or None.
+
+    A placeholder value that brings its own copy of the sentence around it repeats a part."""
     for part in re.split(r"\{\w+\}", expected):
         part = part.strip(" :.;()").lower()
         if len(part) >= 12 and shown.lower().count(part) > 1:
@@ -438,7 +439,7 @@ def walk_invalid_config(options, demo_walk):
         session.close()
     assert os.path.exists(config + ".bak"), "the invalid file was not kept as config.toml.bak"
     assert not os.path.exists(config), "the invalid file was left in place"
-    # The next start finds only the .bak file: it must say so again, not start in demo mode.
+    # The next start finds only the .bak file. It must show the banner again, not demo mode.
     session = Session(options.port, os.path.abspath(options.binary), [])
     try:
         again = Walk(session, demo_walk.rows)
@@ -494,7 +495,7 @@ def walk_tenant(options, demo_walk):
         )
     session = None
     try:
-        # Entra's token endpoint answers 503 once: the code from the browser cannot be redeemed.
+        # Entra's token endpoint returns 503 once, so the code from the browser is not redeemed.
         twin.admin("POST", "faults", {"endpoint": "token", "kind": "status", "status": 503, "count": 1})
         session = Session(options.port, os.path.abspath(options.binary), [])
         walk = Walk(session, demo_walk.rows)
