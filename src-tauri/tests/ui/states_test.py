@@ -422,6 +422,18 @@ STEPS = [
 ]
 
 
+def check_health_logged():
+    """Check that the Graph faults of the walk reached the app's log, not only the window."""
+    folder = os.path.join(os.environ["PRESENCE_BRIDGE_HOME"], "state", "logs")
+    text = ""
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name), encoding="utf-8") as file:
+            text += file.read()
+    for expected in ("Teams side unhealthy", "Microsoft Graph is throttling requests", "Teams side healthy"):
+        assert expected in text, f"the app log has no {expected!r} after the Graph faults"
+    print("the Teams health changes of the walk are in the app log")
+
+
 def walk_invalid_config(options, demo_walk):
     """Start the app once more, without --demo, on an invalid config.toml: the banner names it."""
     config = os.path.join(os.environ["PRESENCE_BRIDGE_HOME"], "config", "config.toml")
@@ -552,6 +564,7 @@ def main():
         raise
     finally:
         session.close()
+    check_health_logged()
     walk_invalid_config(options, walk)
     walk_tenant(options, walk)
     missing = [row_id for row_id in rows if row_id not in walk.visited]
