@@ -455,6 +455,8 @@ impl Engine {
         // The set may have reached Graph although no answer came back.
         if write == GraphWrite::SetInACall && !self.call.own_session {
             self.call.unsure = true;
+            // That session is new: a clear refused for an earlier one may still work for it.
+            self.call.clear_refused = false;
         }
         self.call.degraded = Some(reason);
     }

@@ -158,8 +158,6 @@ fn graph_writes_since(w: &World, first: usize) -> Vec<GraphWrite> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
-
     /// No Swyx write without a target change, none for our own In a call, and a clean quit.
     #[test]
     fn random_worlds_keep_the_rules(ops in proptest::collection::vec(op(), 1..60)) {

@@ -1168,6 +1168,36 @@ fn refused_clear_holds_until_session_expiry() {
 }
 
 #[test]
+fn unanswered_set_after_a_refused_clear_is_cleared_at_quit() {
+    // A clear was refused, then a new call's set went out and got no answer. That set may have
+    // made a new session, so the quit must try to clear it, once.
+    let mut w = World::new("Available/Available", Available);
+    w.go(0);
+    w.swyx_call(true);
+    w.go(1_000);
+    let forbidden = GraphFailure::Forbidden {
+        reason: "missing scope".into(),
+    };
+    w.fault(Endpoint::ClearPresence, Fault::Fail(forbidden), 1);
+    w.swyx_call(false);
+    w.go(2_000);
+    assert_eq!(clears(&w), 1);
+    let throttled = GraphFailure::Throttled { retry_after: None };
+    w.fault(Endpoint::SetPresence, Fault::Fail(throttled), 1);
+    w.swyx_call(true);
+    w.go(2_100);
+    assert_eq!(sets(&w), 2);
+    w.feed(Input::Quitting);
+    w.go(12_000);
+    assert_eq!(
+        clears(&w),
+        2,
+        "the quit clears the session the set may have made"
+    );
+    assert!(!w.engine.session_may_exist());
+}
+
+#[test]
 fn hold_timeout_waits_for_a_poll_after_the_clear() {
     // A poll sent before the clear showed our In a call; when the 10 s end without a newer
     // poll, that old answer must not be written.
