@@ -270,6 +270,8 @@ def run_second_launch(binary, work, twin, events, display):
     elapsed = time.time() - started
     print(f"second launch: exit code {code} after {elapsed:.2f} s (goal: 0 within 2 s)")
     check(code == 0, f"the second launch exited with code {code}")
+    check("already running" in second.log(),
+          f"the second launch did not say that the app is already running: {second.log()[-400:]!r}")
     polls_after = polls_in(twin, 10)
     sets_after = twin.count("setPresence")
     print(f"Graph polls in 10 s: {polls_before} before, {polls_after} after the second launch "

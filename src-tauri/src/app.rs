@@ -7,7 +7,7 @@ use anyhow::Context;
 use bridge::config::StartMode;
 use tauri::{AppHandle, Emitter, Manager, RunEvent, Runtime, WindowEvent};
 use tauri_plugin_autostart::ManagerExt;
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::commands;
 use crate::headless::shutdown_signal;
@@ -25,6 +25,8 @@ pub const STATE_EVENT: &str = "state";
 
 /// Runs the app until Quit and returns the exit code.
 pub fn run(options: Options) -> anyhow::Result<i32> {
+    let context = tauri::generate_context!();
+    announce_running_instance(&context.config().identifier);
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             info!("second launch: showing the first instance's window");
@@ -45,10 +47,29 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
             }
         })
         .setup(move |app| Ok(setup(app, &options)?))
-        .build(tauri::generate_context!())
+        .build(context)
         .context("cannot start the window system")?;
     Ok(app.run_return(on_run_event))
 }
+
+/// Logs that this start hands over to the instance already running for this user. The
+/// single-instance plugin does that hand-over and exits without a word.
+#[cfg(target_os = "linux")]
+fn announce_running_instance(identifier: &str) {
+    // The plugin's D-Bus name (tauri-plugin-single-instance 2.5 on Linux).
+    let name = format!("{identifier}.SingleInstance");
+    match tauri::async_runtime::block_on(tray_host::name_has_owner(&name)) {
+        Ok(true) => info!("Presence Bridge is already running; showing its window instead"),
+        Ok(false) => {}
+        // Without a session bus the plugin cannot find other instances either.
+        Err(error) => debug!(%error, "cannot ask the session bus for a running instance"),
+    }
+}
+
+/// Elsewhere the plugin finds the running instance without D-Bus, and a Windows build has no
+/// console to show such a line.
+#[cfg(not(target_os = "linux"))]
+fn announce_running_instance(_identifier: &str) {}
 
 /// Starts the core and the tray. The core starts here, after the single-instance plugin, so
 /// that a second launch never starts a second core.

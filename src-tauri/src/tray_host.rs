@@ -18,9 +18,15 @@ pub async fn available() -> bool {
 
 #[cfg(target_os = "linux")]
 async fn watcher_has_owner() -> zbus::Result<bool> {
+    name_has_owner("org.kde.StatusNotifierWatcher").await
+}
+
+/// Asks the session bus whether some process owns the well-known `name`.
+#[cfg(target_os = "linux")]
+pub async fn name_has_owner(name: &str) -> zbus::Result<bool> {
     let connection = zbus::Connection::session().await?;
     let bus = zbus::fdo::DBusProxy::new(&connection).await?;
-    let name = zbus::names::BusName::try_from("org.kde.StatusNotifierWatcher")?;
+    let name = zbus::names::BusName::try_from(name)?;
     Ok(bus.name_has_owner(name).await?)
 }
 
