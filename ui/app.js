@@ -362,6 +362,7 @@ function bindControls() {
   }
   $('resume').addEventListener('click', () => call('resume'));
   $('quit').addEventListener('click', () => call('quit'));
+  $('restart').addEventListener('click', () => call('restart'));
   $('resolve-conflict').addEventListener('click', () => call('resolve_conflict'));
   for (const id of ['sign-in', 'teams-health-action', 'sign-in-retry']) {
     $(id).addEventListener('click', () => call('sign_in'));
@@ -445,6 +446,7 @@ async function bindDemo() {
   for (const button of document.querySelectorAll('[data-fault]')) {
     button.addEventListener('click', () => call('demo_fault', { fault: button.dataset.fault }));
   }
+  $('demo-stop-core').addEventListener('click', () => call('demo_stop_core'));
   $('demo-tour').addEventListener('click', () => call('demo_start_tour'));
 }
 

@@ -125,11 +125,12 @@ fn setup(app: &mut tauri::App, options: &Options) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Pushes the state to the window and the tray on every change, until the core stops.
+/// Pushes the state to the window and the tray on every change, until the app exits.
 async fn forward_state<R: Runtime>(app: AppHandle<R>, tray: Option<Tray<R>>) {
     let shell = app.state::<Shell>();
     let (mut snapshots, mut changes) = shell.subscribe();
     let mut start_at_login_tried = false;
+    let mut core_running = true;
     loop {
         let state = shell.ui_state();
         if let Some(tray) = &tray {
@@ -142,11 +143,10 @@ async fn forward_state<R: Runtime>(app: AppHandle<R>, tray: Option<Tray<R>>) {
             start_at_login_tried = true;
             enable_start_at_login(&app, &shell);
         }
-        if state.snapshot.stopped {
-            break;
-        }
+        // After the core has gone, local changes such as the language still reach the tray
+        // and the window.
         tokio::select! {
-            changed = snapshots.changed() => if changed.is_err() { break },
+            changed = snapshots.changed(), if core_running => core_running = changed.is_ok(),
             changed = changes.changed() => if changed.is_err() { break },
         }
     }
@@ -217,6 +217,27 @@ pub fn quit<R: Runtime>(app: AppHandle<R>) {
         app.state::<Shell>().quit().await;
         app.exit(0);
     });
+}
+
+/// Stops the core like Quit, then starts this program again with the same arguments and exits.
+pub fn restart<R: Runtime>(app: AppHandle<R>) {
+    tauri::async_runtime::spawn(async move {
+        app.state::<Shell>().quit().await;
+        // The new process must not find this one's single-instance name and hand over to it.
+        tauri_plugin_single_instance::destroy(&app);
+        if let Err(error) = start_this_program_again() {
+            error!(%error, "the app did not start again; start Presence Bridge by hand");
+        }
+        app.exit(0);
+    });
+}
+
+fn start_this_program_again() -> std::io::Result<()> {
+    let program = std::env::current_exe()?;
+    std::process::Command::new(program)
+        .args(std::env::args_os().skip(1))
+        .spawn()?;
+    Ok(())
 }
 
 fn on_run_event<R: Runtime>(app: &AppHandle<R>, event: RunEvent) {

@@ -33,7 +33,9 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         demo_set_swyx,
         demo_fault,
         demo_start_tour,
+        demo_stop_core,
         quit,
+        restart,
     ]
 }
 
@@ -166,6 +168,22 @@ fn demo_fault(shell: State<'_, Shell>, fault: DemoFault) -> Result<(), CommandEr
 #[tauri::command]
 fn demo_start_tour(shell: State<'_, Shell>) -> Result<(), CommandError> {
     shell.start_tour()
+}
+
+/// Stops the app core as a bug in it would, to show what the window and the tray do then.
+#[tauri::command]
+fn demo_stop_core(shell: State<'_, Shell>) -> Result<(), CommandError> {
+    shell.demo()?;
+    info!("demo: stopping the app core");
+    shell.fail_core();
+    Ok(())
+}
+
+/// Starts the app again; the window offers this after the core has stopped.
+#[tauri::command]
+fn restart<R: Runtime>(app: AppHandle<R>) {
+    info!("restart from the window");
+    crate::app::restart(app);
 }
 
 /// Quits the app; the window offers this when there is no tray menu.

@@ -43,6 +43,7 @@ pub fn init(folder: &Path) -> LogGuard {
         .filename_suffix("log")
         .max_log_files(KEPT_LOG_FILES)
         .build(folder);
+    log_panics();
     match appender {
         Ok(appender) => {
             let (writer, guard) = tracing_appender::non_blocking(appender);
@@ -68,4 +69,23 @@ pub fn init(folder: &Path) -> LogGuard {
             }
         }
     }
+}
+
+/// Logs every panic as an error, so that one on a background task reaches the log file and
+/// "Copy diagnostics", not only stderr. Rust's own report still follows on stderr.
+fn log_panics() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("(no message)");
+        let location = info
+            .location()
+            .map(|location| format!("{}:{}", location.file(), location.line()));
+        tracing::error!(location, message, "panic");
+        report(info);
+    }));
 }

@@ -355,8 +355,8 @@ impl Shell {
         let language = Language::resolve(&config.app.language);
         UiState {
             tone: view::tone(&snapshot.view),
-            badge: view::badge(&snapshot.view),
-            tooltip: view::tooltip(&snapshot.view, language),
+            badge: view::snapshot_badge(&snapshot),
+            tooltip: view::snapshot_tooltip(&snapshot, language),
             times: view::wall_times(&snapshot, paused_until),
             mode: self.mode_view(),
             settings: SettingsView {
@@ -409,6 +409,13 @@ impl Shell {
     /// Tells the core that the machine woke up.
     pub fn resumed(&self) -> Result<(), CommandError> {
         self.send(Command::Resumed)
+    }
+
+    /// Stops the core's driver at once, as a bug in it would; see [`Core::fail`].
+    pub fn fail_core(&self) {
+        if let Some(core) = lock(&self.core).as_ref() {
+            core.fail();
+        }
     }
 
     /// Clears the own session and stops the core; later calls return at once.

@@ -65,6 +65,40 @@ impl TeamsPort for AvailableTeams {
     }
 }
 
+/// A Teams side like [`AvailableTeams`] whose `cancel_sign_in` panics, which the driver calls
+/// on its own task: a stand-in for a bug in the core.
+struct PanickingTeams;
+
+impl TeamsPort for PanickingTeams {
+    fn poll(&self) -> BoxFuture<'_, Result<TeamsPresence, GraphFailure>> {
+        AvailableTeams.poll()
+    }
+
+    fn write(&self, write: GraphWrite) -> BoxFuture<'_, GraphWriteResult> {
+        AvailableTeams.write(write)
+    }
+
+    fn restore(&self) -> BoxFuture<'_, Result<Option<Account>, bridge::SignInError>> {
+        AvailableTeams.restore()
+    }
+
+    fn sign_in(&self) -> BoxFuture<'_, Result<Account, bridge::SignInError>> {
+        AvailableTeams.sign_in()
+    }
+
+    fn cancel_sign_in(&self) {
+        panic!("a bug in the core, for the test");
+    }
+
+    fn sign_out(&self) -> BoxFuture<'_, ()> {
+        AvailableTeams.sign_out()
+    }
+
+    fn refresh(&self) -> BoxFuture<'_, Result<(), GraphFailure>> {
+        AvailableTeams.refresh()
+    }
+}
+
 struct AcceptingSwyx;
 
 impl SwyxPort for AcceptingSwyx {
@@ -91,6 +125,16 @@ struct Harness {
 impl Harness {
     /// Starts an app in `mode`; `user_file` is written first as the user's configuration file.
     fn start(mode: StartMode, policy: Policy, user_file: Option<&ConfigFile>) -> Harness {
+        Harness::start_with(mode, policy, user_file, Arc::new(AvailableTeams))
+    }
+
+    /// Like [`Harness::start`], with `teams` as the Teams side.
+    fn start_with(
+        mode: StartMode,
+        policy: Policy,
+        user_file: Option<&ConfigFile>,
+        teams: Arc<dyn TeamsPort>,
+    ) -> Harness {
         let folder = tempfile::tempdir().expect("temporary folder");
         let paths = Paths {
             config_file: folder.path().join("config/config.toml"),
@@ -109,7 +153,7 @@ impl Harness {
         let (_, swyx_events) = tokio::sync::mpsc::unbounded_channel();
         let parts = CoreParts {
             clock: Arc::new(clock::SystemClock::new()),
-            teams: Arc::new(AvailableTeams),
+            teams,
             swyx: Arc::new(AcceptingSwyx),
             swyx_events,
             notifier: Arc::new(SilentNotifier),
@@ -463,6 +507,43 @@ fn commands_after_quit_report_stopped() {
         "stopped"
     );
     assert_eq!(harness.error_kind("sign_out", json!({})), "stopped");
+}
+
+#[test]
+fn core_panic_shows_stopped() {
+    let teams = Arc::new(PanickingTeams);
+    let harness = Harness::start_with(StartMode::Demo, Policy::default(), None, teams);
+    harness.wait_for("a Teams presence", |snapshot| snapshot.view.teams.is_some());
+    harness
+        .invoke("cancel_sign_in", json!({}))
+        .expect("the command reaches the core");
+    harness.wait_for("the core to stop", |snapshot| snapshot.stopped);
+    let state = harness.invoke("get_state", json!({})).expect("state");
+    assert_eq!(state["snapshot"]["stopped"], true);
+    assert_eq!(state["badge"], "action");
+    assert_eq!(
+        state["tooltip"],
+        "Presence Bridge has stopped syncing. Restart the app."
+    );
+    assert_eq!(
+        harness.error_kind("set_sync", json!({ "enabled": false })),
+        "stopped"
+    );
+    // Quit still ends the app, although the core cannot clear anything any more.
+    tauri::async_runtime::block_on(harness.shell().quit());
+    assert!(!harness.shell().is_running());
+}
+
+#[test]
+fn demo_stop_core_needs_demo_mode() {
+    // The harness has no demo controls, as a start with a tenant.
+    let harness = Harness::demo();
+    harness.wait_for("a Teams presence", |snapshot| snapshot.view.teams.is_some());
+    assert_eq!(harness.error_kind("demo_stop_core", json!({})), "not-demo");
+    assert!(!harness.shell().snapshot().stopped);
+    harness
+        .invoke("set_sync", json!({ "enabled": false }))
+        .expect("the core still runs");
 }
 
 #[test]

@@ -65,6 +65,28 @@ pub fn badge(view: &View) -> Badge {
     }
 }
 
+/// Picks the tray badge for a snapshot: a stopped core needs the user to restart the app.
+pub fn snapshot_badge(snapshot: &Snapshot) -> Badge {
+    if snapshot.stopped {
+        Badge::Action
+    } else {
+        badge(&snapshot.view)
+    }
+}
+
+/// Builds the tray tooltip for a snapshot; after the core has stopped, the statuses it shows
+/// are no longer read, so the tooltip says that sync has stopped instead.
+pub fn snapshot_tooltip(snapshot: &Snapshot, language: Language) -> String {
+    if snapshot.stopped {
+        core_text(language, STOPPED_TOOLTIP)
+    } else {
+        tooltip(&snapshot.view, language)
+    }
+}
+
+/// The tray tooltip after the core has stopped.
+const STOPPED_TOOLTIP: &str = "Presence Bridge has stopped syncing. Restart the app.";
+
 /// Builds the tray tooltip, "Teams: <status> · Swyx: <status>", in `language`, with
 /// "· Sync off" or "· Paused" appended while the app does not sync.
 pub fn tooltip(view: &View, language: Language) -> String {
@@ -388,6 +410,23 @@ pub(crate) mod tests {
         for (name, view, expected) in cases {
             assert_eq!(badge(&view), expected, "case {name}");
         }
+    }
+
+    #[test]
+    fn stopped_core_needs_action_and_says_so() {
+        let mut snapshot = snapshot_of(healthy_view());
+        assert_eq!(snapshot_badge(&snapshot), Badge::None);
+        assert!(snapshot_tooltip(&snapshot, Language::En).starts_with("Teams: "));
+        snapshot.stopped = true;
+        assert_eq!(snapshot_badge(&snapshot), Badge::Action);
+        assert_eq!(
+            snapshot_tooltip(&snapshot, Language::En),
+            "Presence Bridge has stopped syncing. Restart the app."
+        );
+        assert_eq!(
+            snapshot_tooltip(&snapshot, Language::De),
+            "Presence Bridge gleicht nicht mehr ab. Starten Sie die App neu."
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use engine::{
     Action, Direction, Engine, GraphWrite, GraphWriteResult, Health, Input, Settings, SwyxSettable,
 };
 use tokio::sync::{mpsc, oneshot, watch};
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::marker::SessionMarker;
 use crate::ports::{Notifier, SwyxEventSource, SwyxPort, SwyxReport, TeamsPort};
@@ -74,7 +74,9 @@ pub struct Core {
     messages: mpsc::UnboundedSender<(Message, WorkGuard)>,
     snapshots: watch::Receiver<Snapshot>,
     clock: SharedClock,
+    /// The task that waits for the driver and reports how it ended.
     task: tokio::task::JoinHandle<()>,
+    driver: tokio::task::AbortHandle,
 }
 
 enum Message {
@@ -125,12 +127,16 @@ impl Core {
             sign_in_at_start: parts.sign_in_at_start,
             logged_teams_health: ("signed out", String::new()),
         };
-        let task = tokio::spawn(driver.run(inbox, parts.swyx_events));
+        let publisher = driver.publisher.clone();
+        let driver = tokio::spawn(driver.run(inbox, parts.swyx_events));
+        let driver_abort = driver.abort_handle();
+        let task = tokio::spawn(watch_driver(driver, publisher));
         Core {
             messages,
             snapshots,
             clock,
             task,
+            driver: driver_abort,
         }
     }
 
@@ -173,7 +179,13 @@ impl Core {
 
     /// Stops the core at once with no clean-up, as a crash or a kill would.
     pub fn kill(self) {
-        self.task.abort();
+        self.driver.abort();
+    }
+
+    /// Stops the driver at once, as a bug in it would, but keeps the core: its last snapshot
+    /// turns `stopped`, and commands fail from then on. Demo mode uses this to show that state.
+    pub fn fail(&self) {
+        self.driver.abort();
     }
 }
 
@@ -672,6 +684,21 @@ impl Driver {
         }
         self.logged_teams_health = (kind, reason.to_owned());
     }
+}
+
+/// Waits for the driver task. When it ends by a panic or an abort instead of a quit, marks the
+/// last snapshot `stopped`, so that the window and the tray say sync has stopped instead of
+/// showing a status that no longer changes.
+async fn watch_driver(driver: tokio::task::JoinHandle<()>, publisher: watch::Sender<Snapshot>) {
+    let Err(failure) = driver.await else {
+        return;
+    };
+    if failure.is_panic() {
+        error!("the app core failed; sync has stopped until Presence Bridge restarts");
+    } else {
+        warn!("the app core was stopped abruptly; sync has stopped");
+    }
+    publisher.send_modify(|snapshot| snapshot.stopped = true);
 }
 
 /// Awaits every task; a panicked task counts as finished.

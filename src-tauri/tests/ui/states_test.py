@@ -93,6 +93,7 @@ NOTICE_TARGETS = {
     "sign-in-unreachable": ("#sign-in-error-text", "#sign-in-retry"),
     "sign-in-failed": ("#sign-in-error-text", "#sign-in-retry"),
     "sign-in-memory-only": ("#not-persisted", None),
+    "core-stopped": ("#stopped p", "#restart"),
 }
 
 
@@ -407,6 +408,37 @@ def walk_throttle(walk):
     walk.check("teams-throttled", "poll-slowed")
 
 
+def log_text():
+    """The app's log files, joined."""
+    folder = os.path.join(os.environ["PRESENCE_BRIDGE_HOME"], "state", "logs")
+    text = ""
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name), encoding="utf-8") as file:
+            text += file.read()
+    return text
+
+
+def app_pids(binary):
+    """The process ids of the app binary, however it was started."""
+    found = subprocess.run(["pgrep", "-f", "-x", f"{binary}( .*)?"], capture_output=True, text=True)
+    return {int(pid) for pid in found.stdout.split()}
+
+
+def walk_stopped(walk):
+    """Last step of the demo walk: the core fails, and "Restart now" starts the app again."""
+    session = walk.session
+    session.click("#demo-stop-core")
+    walk.check("core-stopped")
+    assert "the app core was stopped abruptly" in log_text(), "the stopped core is not in the app log"
+    before = app_pids(session.binary)
+    starts = log_text().count("presence bridge starting")
+    session.click("#restart")
+    wait_long(session, "the app to start again",
+              lambda: log_text().count("presence bridge starting") > starts and app_pids(session.binary) - before)
+    wait_long(session, "the stopped app to exit", lambda: not (app_pids(session.binary) & before))
+    print(f"restarted: process {sorted(before)} exited, {sorted(app_pids(session.binary))} runs", flush=True)
+
+
 STEPS = [
     walk_start,
     walk_tray,
@@ -419,16 +451,13 @@ STEPS = [
     walk_teams_writes,
     walk_sign_in,
     walk_throttle,
+    walk_stopped,
 ]
 
 
 def check_health_logged():
     """Check that the Graph faults of the walk reached the app's log, not only the window."""
-    folder = os.path.join(os.environ["PRESENCE_BRIDGE_HOME"], "state", "logs")
-    text = ""
-    for name in sorted(os.listdir(folder)):
-        with open(os.path.join(folder, name), encoding="utf-8") as file:
-            text += file.read()
+    text = log_text()
     for expected in ("Teams side unhealthy", "Microsoft Graph is throttling requests", "Teams side healthy"):
         assert expected in text, f"the app log has no {expected!r} after the Graph faults"
     print("the Teams health changes of the walk are in the app log")
@@ -549,7 +578,8 @@ def main():
     print(f"states: {len(rows)} rows in {options.states}")
 
     started = time.monotonic()
-    session = Session(options.port, os.path.abspath(options.binary), ["--demo"])
+    # The real path: a restarted app names itself by it, and Session.close finds it by name.
+    session = Session(options.port, os.path.realpath(options.binary), ["--demo"])
     walk = Walk(session, rows)
     try:
         session.command("POST", "/window/rect", {"width": 780, "height": 980})

@@ -98,8 +98,13 @@ class Session:
 
         WebKitWebDriver does not always end the app with the session, and a next start while
         the app still owns its single-instance name on D-Bus would hand its arguments over
-        instead of starting. SIGTERM is the app's clean Quit."""
-        self.request("DELETE", f"/session/{self.id}")
+        instead of starting. SIGTERM is the app's clean Quit. After the app restarted itself,
+        the session has lost its app and may fail to end; the restarted app is stopped all the
+        same."""
+        try:
+            self.request("DELETE", f"/session/{self.id}")
+        except (WebDriverError, OSError) as error:
+            print(f"session not ended cleanly: {error}", flush=True)
         pattern = f"{self.binary}( .*)?"
         subprocess.run(["pkill", "-TERM", "-f", "-x", pattern])
         deadline = time.monotonic() + 15
