@@ -83,15 +83,47 @@ pub struct Snapshot {
     pub taken_at: Instant,
 }
 
-/// Converts a clock instant to Unix milliseconds, using the clock's current wall time.
+/// Converts a clock instant, past or future, to Unix milliseconds, using the clock's current
+/// wall time.
 pub(crate) fn unix_millis(clock: &dyn Clock, instant: Instant) -> u64 {
-    let age = clock.now().saturating_duration_since(instant);
-    let wall = clock
-        .wall_now()
-        .checked_sub(age)
-        .unwrap_or(SystemTime::UNIX_EPOCH);
+    let now = clock.now();
+    let wall_now = clock.wall_now();
+    let wall = if instant >= now {
+        wall_now.checked_add(instant - now)
+    } else {
+        wall_now.checked_sub(now - instant)
+    }
+    .unwrap_or(SystemTime::UNIX_EPOCH);
     let since_epoch = wall
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or(Duration::ZERO);
     u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use clock::{Instant, ManualClock};
+
+    use super::unix_millis;
+
+    #[test]
+    fn unix_millis_converts_past_and_future() {
+        let wall_at_zero = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let clock = ManualClock::new(wall_at_zero);
+        clock.set(Instant::from_millis(60_000));
+        let now_ms = 1_800_000_060_000;
+        assert_eq!(unix_millis(&clock, Instant::from_millis(60_000)), now_ms);
+        assert_eq!(
+            unix_millis(&clock, Instant::from_millis(20_000)),
+            now_ms - 40_000,
+            "an instant 40 s ago"
+        );
+        assert_eq!(
+            unix_millis(&clock, Instant::from_millis(960_000)),
+            now_ms + 900_000,
+            "a deadline 15 minutes ahead"
+        );
+    }
 }
