@@ -35,6 +35,8 @@ pub fn run(options: Options) -> anyhow::Result<i32> {
         .plugin(
             tauri_plugin_autostart::Builder::new()
                 .app_name(AUTOSTART_NAME)
+                // At login the app starts in the tray; the window opens from there.
+                .arg("--hidden")
                 .build(),
         )
         .invoke_handler(commands::handler())

@@ -116,6 +116,11 @@ fn set_start_at_login<R: Runtime>(
     enabled: bool,
 ) -> Result<(), CommandError> {
     shell.check_start_at_login_change()?;
+    if !shell.saves_settings() {
+        // Demo mode changes nothing on the machine; the switch lasts until Quit.
+        info!(enabled, "start at login changed for this run only");
+        return shell.record_start_at_login(enabled);
+    }
     let autostart = app.autolaunch();
     let changed = if enabled {
         autostart.enable()

@@ -285,10 +285,16 @@ impl Shell {
         Ok(())
     }
 
+    /// Returns whether settings outlive this run: only with a tenant. Demo mode and a start
+    /// without a valid configuration keep changes in memory.
+    pub fn saves_settings(&self) -> bool {
+        matches!(self.mode, StartMode::Tenant(_))
+    }
+
     /// Whether the first successful sign-in should switch start at login on now: in tenant
     /// mode, signed in, not decided yet, and no policy against it.
     pub fn start_at_login_due(&self, snapshot: &Snapshot) -> bool {
-        let tenant = matches!(self.mode, StartMode::Tenant(_));
+        let tenant = self.saves_settings();
         let undecided = lock(&self.config).app.start_at_login.is_none();
         let allowed = self.policy.start_at_login_on_sign_in != Some(false)
             && !self.is_locked("start_at_login");
@@ -300,7 +306,7 @@ impl Shell {
     /// The file is read again first, so values a machine policy overrides in memory are never
     /// written into the user's file.
     fn save(&self, change: impl FnOnce(&mut ConfigFile)) -> Result<(), CommandError> {
-        if !matches!(self.mode, StartMode::Tenant(_)) {
+        if !self.saves_settings() {
             return Ok(());
         }
         let path = &self.paths.config_file;

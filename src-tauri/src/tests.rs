@@ -402,6 +402,18 @@ fn language_choice_is_checked() {
 }
 
 #[test]
+fn demo_start_at_login_stays_in_memory() {
+    // The mock app has no autostart plugin: reaching it would panic.
+    let harness = Harness::demo();
+    harness
+        .invoke("set_start_at_login", json!({ "enabled": true }))
+        .expect("start at login switched for this run");
+    let state = harness.invoke("get_state", json!({})).expect("state");
+    assert_eq!(state["settings"]["start_at_login"], true);
+    assert!(!harness.folder.path().join("config/config.toml").exists());
+}
+
+#[test]
 fn managed_start_at_login_is_rejected() {
     let policy = Policy {
         locked: vec!["start_at_login".into()],
