@@ -113,14 +113,15 @@ pub fn tooltip(view: &View, language: Language) -> String {
     tooltip
 }
 
-/// Returns whether the Teams status shown was read before the sign-in ended or Graph rejected
-/// the reads, so that it may be out of date.
+/// Returns whether the Teams status shown may be out of date: read before the sign-in ended,
+/// Graph rejected the reads, sync was switched off or paused, or the app removed its own
+/// "In a call" since.
 pub fn teams_status_stale(view: &View) -> bool {
     let reads_stopped = matches!(
         view.health_teams,
         Health::SignedOut | Health::Unavailable { .. }
     );
-    view.teams_label.is_some() && reads_stopped
+    view.teams_label.is_some() && (reads_stopped || !view.teams_current)
 }
 
 /// Returns whether SwyxIt! has gone (not running, access denied) and left no status, where
@@ -267,6 +268,7 @@ pub(crate) mod tests {
         View {
             teams: None,
             teams_label: None,
+            teams_current: true,
             swyx: None,
             swyx_label: None,
             target: None,
@@ -471,6 +473,21 @@ pub(crate) mod tests {
         assert_eq!(
             tooltip(&view, Language::De),
             "Teams: Beschäftigt (zuletzt bekannt) · Swyx: Abwesend"
+        );
+    }
+
+    #[test]
+    fn tooltip_marks_teams_not_read_since_a_pause() {
+        let view = View {
+            teams_label: Some("In a call".into()),
+            swyx_label: Some("Speaking".into()),
+            teams_current: false,
+            paused_until: Some(Instant::from_millis(60_000)),
+            ..healthy_view()
+        };
+        assert_eq!(
+            tooltip(&view, Language::En),
+            "Teams: In a call (last known) · Swyx: Speaking · Paused"
         );
     }
 

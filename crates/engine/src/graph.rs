@@ -356,6 +356,8 @@ impl Engine {
         self.call.retry_at = None;
         self.call.backoff.reset();
         self.life.clear_before_sign_out = false;
+        // A later set during the same call, after a pause for example, is reported again.
+        self.call.call_reported = false;
         if had_session {
             out.push(Action::SessionMarker(false));
             let source = if self.call.clear_source.is_empty() {

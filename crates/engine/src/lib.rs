@@ -329,7 +329,7 @@ impl Engine {
                 self.on_set_direction(now, direction, enabled)
             }
             Input::PauseUntil(until) => self.on_pause(now, until),
-            Input::ResumeSync => self.on_resume_sync(),
+            Input::ResumeSync => self.on_resume_sync(now),
             Input::ResolveConflict => self.on_resolve_conflict(),
             Input::ChangeSettings(settings) => self.settings = settings,
             Input::JitterSample { permille } => self.jitter_permille = permille,
@@ -397,6 +397,7 @@ impl Engine {
         self.switches.sync = enabled;
         if enabled {
             self.restart_polling();
+            self.note_sync_resumed(now);
         } else {
             self.teams.fresh = false;
             self.note_clear_source(now, labels::history::SYNC_OFF);
@@ -408,7 +409,9 @@ impl Engine {
             Direction::TeamsToSwyx => self.switches.teams_to_swyx = enabled,
             Direction::SwyxToTeams => {
                 self.switches.swyx_to_teams = enabled;
-                if !enabled {
+                if enabled {
+                    self.note_sync_resumed(now);
+                } else {
                     self.note_clear_source(now, labels::history::SYNC_OFF);
                 }
             }
@@ -424,9 +427,10 @@ impl Engine {
         self.note_clear_source(now, labels::history::PAUSED);
     }
 
-    fn on_resume_sync(&mut self) {
+    fn on_resume_sync(&mut self, now: Instant) {
         if self.switches.paused_until.take().is_some() {
             self.restart_polling();
+            self.note_sync_resumed(now);
         }
     }
 
@@ -440,6 +444,13 @@ impl Engine {
     fn note_clear_source(&mut self, now: Instant, source: &'static str) {
         if self.session_may_exist() {
             self.call.clear_source = source;
+            self.call.change_at = now;
+        }
+    }
+
+    /// Starts the latency of a call session that sync now sets again, measured from here.
+    fn note_sync_resumed(&mut self, now: Instant) {
+        if self.call.speaking {
             self.call.change_at = now;
         }
     }
@@ -458,6 +469,7 @@ impl Engine {
         if self.switches.paused_until.is_some_and(|until| now >= until) {
             self.switches.paused_until = None;
             self.restart_polling();
+            self.note_sync_resumed(now);
         }
         if self
             .call

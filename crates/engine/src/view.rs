@@ -16,6 +16,7 @@ impl Engine {
         View {
             teams,
             teams_label,
+            teams_current: self.teams.fresh,
             swyx,
             swyx_label: swyx.map(|status| self.swyx_label(status).to_owned()),
             target: self.current_target(),

@@ -1392,6 +1392,48 @@ fn sync_off_stops_both_directions() {
 }
 
 #[test]
+fn pause_during_call_marks_teams_and_reports_the_new_set() {
+    let mut w = World::new("Available/Available", Available);
+    w.go(0);
+    w.swyx_call(true);
+    w.go(3_000);
+    assert!(w.engine.view().teams_current);
+    assert_eq!(w.engine.view().teams_label.as_deref(), Some("In a call"));
+    w.feed(Input::PauseUntil(w.now + Duration::from_secs(600)));
+    w.go(4_000);
+    assert!(!w.app_session(), "the pause clears the own session");
+    let view = w.engine.view();
+    assert!(
+        !view.teams_current,
+        "the In a call shown was removed by the app, and no poll read Teams since"
+    );
+    w.feed(Input::ResumeSync);
+    w.go(10_000);
+    assert!(w.app_session(), "the call goes on: set again");
+    let view = w.engine.view();
+    assert!(view.teams_current);
+    let rows: Vec<(&str, &str)> = view
+        .history
+        .iter()
+        .map(|event| (event.from.as_str(), event.to.as_str()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("Speaking", "In a call"),
+            ("Sync paused", "In a call removed"),
+            ("Speaking", "In a call")
+        ]
+    );
+    let last = view.history.last().expect("the new set");
+    assert!(
+        last.latency < Duration::from_secs(3),
+        "latency from the resume: {:?}",
+        last.latency
+    );
+}
+
+#[test]
 fn sign_out_after_expiry_sends_no_clear() {
     let mut w = World::new("Available/Available", Available);
     w.go(0);
