@@ -283,4 +283,41 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn sign_in_failures_have_german_actions() {
+        let consent_page = "https://login.example/adminconsent".parse().expect("url");
+        let entra = |error: &str, code: Option<u32>| {
+            let description = code.map(|code| format!("AADSTS{code}: text from the server"));
+            graph::EntraError::new(error, description.as_deref(), &consent_page)
+        };
+        let mut failures: Vec<graph::AuthError> = [
+            entra("invalid_client", Some(65001)),
+            entra("access_denied", Some(53003)),
+            entra("invalid_request", Some(50194)),
+            entra("invalid_request", Some(50011)),
+            entra("unauthorized_client", Some(7000112)),
+            entra("invalid_client", Some(7000218)),
+            entra("invalid_grant", None),
+            entra("access_denied", None),
+            entra("server_error", None),
+        ]
+        .into_iter()
+        .map(graph::AuthError::Entra)
+        .collect();
+        failures.push(graph::AuthError::SignInExpired(None));
+        failures.push(graph::AuthError::Cancelled);
+        for failure in &failures {
+            let shown = bridge::teams::sign_in_error(failure);
+            // The window translates "<text>: <link>" part by part, the link unchanged.
+            let action = shown
+                .action
+                .split_once(": https://")
+                .map_or(shown.action.as_str(), |(text, _)| text);
+            assert!(
+                core_german().contains_key(action),
+                "no German for the action {action:?} of {failure:?}"
+            );
+        }
+    }
 }
