@@ -298,21 +298,120 @@ pub fn backup_path(path: &Path) -> PathBuf {
 }
 
 /// Writes the file atomically (a temporary file renamed over the old one).
+///
+/// For an existing file, only the keys whose value differs from the file's current settings are
+/// changed, so comments, key order, formatting and keys this version does not know stay as they
+/// are. A new file is written whole.
 pub fn save(path: &Path, file: &ConfigFile) -> Result<(), ConfigError> {
     let write_error = |source| ConfigError::Write {
         path: path.into(),
         source,
     };
+    let invalid = |problem: String| ConfigError::Invalid {
+        path: path.into(),
+        problem,
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(existing) => edit_document(&existing, file).map_err(invalid)?,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            toml::to_string_pretty(file).map_err(|error| invalid(error.to_string()))?
+        }
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: path.into(),
+                source,
+            })
+        }
+    };
     if let Some(folder) = path.parent() {
         std::fs::create_dir_all(folder).map_err(write_error)?;
     }
-    let text = toml::to_string_pretty(file).map_err(|error| ConfigError::Invalid {
-        path: path.into(),
-        problem: error.to_string(),
-    })?;
     let temporary = path.with_extension("toml.tmp");
     std::fs::write(&temporary, text).map_err(write_error)?;
     std::fs::rename(&temporary, path).map_err(write_error)
+}
+
+/// Returns `existing` with the settings of `file` written into it, changing only the keys whose
+/// value differs from what `existing` sets (or leaves at its default).
+///
+/// When `existing` is TOML but no valid configuration (a key this version does not know, a
+/// value of the wrong type), every setting of `file` is written, still into the existing text.
+fn edit_document(existing: &str, file: &ConfigFile) -> Result<String, String> {
+    let mut document: toml_edit::DocumentMut = existing
+        .parse()
+        .map_err(|error: toml_edit::TomlError| format!("invalid TOML: {error}"))?;
+    let before = match toml::from_str::<ConfigFile>(existing) {
+        Ok(before) => settings_table(&before)?,
+        Err(_) => toml::Table::new(),
+    };
+    let after = settings_table(file)?;
+
+    let mut sections: Vec<&String> = before.keys().chain(after.keys()).collect();
+    sections.sort();
+    sections.dedup();
+    for section in sections {
+        let empty = toml::Table::new();
+        let old_keys = section_table(&before, section).unwrap_or(&empty);
+        let new_keys = section_table(&after, section).unwrap_or(&empty);
+        let mut keys: Vec<&String> = old_keys.keys().chain(new_keys.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        for key in keys {
+            let new_value = new_keys.get(key);
+            if old_keys.get(key) != new_value {
+                set_key(&mut document, section, key, new_value)?;
+            }
+        }
+    }
+    Ok(document.to_string())
+}
+
+/// Converts the settings into a table of sections, each a table of keys. Unset options are absent.
+fn settings_table(file: &ConfigFile) -> Result<toml::Table, String> {
+    toml::Table::try_from(file).map_err(|error| error.to_string())
+}
+
+fn section_table<'a>(table: &'a toml::Table, section: &str) -> Option<&'a toml::Table> {
+    table.get(section).and_then(toml::Value::as_table)
+}
+
+/// Sets `[section] key` in `document` to `value`, or removes the key for `None`. An existing
+/// value keeps its comments and the whitespace around it.
+fn set_key(
+    document: &mut toml_edit::DocumentMut,
+    section: &str,
+    key: &str,
+    value: Option<&toml::Value>,
+) -> Result<(), String> {
+    let Some(value) = value else {
+        if let Some(table) = document
+            .get_mut(section)
+            .and_then(toml_edit::Item::as_table_like_mut)
+        {
+            table.remove(key);
+        }
+        return Ok(());
+    };
+    let mut new_value: toml_edit::Value = value
+        .to_string()
+        .parse()
+        .map_err(|error| format!("{section}.{key} cannot be written: {error}"))?;
+    let table = document
+        .entry(section)
+        .or_insert(toml_edit::table())
+        .as_table_like_mut()
+        .ok_or_else(|| format!("{section} in the file is not a table"))?;
+    match table.get_mut(key) {
+        Some(toml_edit::Item::Value(old_value)) => {
+            *new_value.decor_mut() = old_value.decor().clone();
+            *old_value = new_value;
+        }
+        Some(item) => *item = toml_edit::Item::Value(new_value),
+        None => {
+            table.insert(key, toml_edit::Item::Value(new_value));
+        }
+    }
+    Ok(())
 }
 
 /// Reads the machine policy. On Windows the registry key
@@ -467,6 +566,112 @@ mod tests {
         file.sync.poll_interval_secs = 5.0;
         save(&path, &file).unwrap();
         assert_eq!(load(&path).unwrap(), Some(file));
+    }
+
+    /// A file as the README shows it, with a header comment added.
+    const COMMENTED_FILE: &str = "\
+# Presence Bridge, set up by the help desk
+[tenant]
+client_id = \"11111111-2222-3333-4444-555555555555\"
+tenant = \"contoso.example\"   # needed for single-tenant registrations
+";
+
+    #[test]
+    fn save_keeps_comments_and_unchanged_keys() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("config.toml");
+        std::fs::write(&path, COMMENTED_FILE).unwrap();
+        let mut file = load(&path).unwrap().unwrap();
+        file.sync.poll_interval_secs = 5.0;
+
+        save(&path, &file).unwrap();
+
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.starts_with(COMMENTED_FILE),
+            "the old text changed:\n{text}"
+        );
+        assert!(
+            text.contains("poll_interval_secs = 5.0"),
+            "the new value is missing:\n{text}"
+        );
+        assert!(
+            !text.contains("authority_host"),
+            "a default was written:\n{text}"
+        );
+        assert_eq!(load(&path).unwrap(), Some(file));
+    }
+
+    #[test]
+    fn save_changes_value_in_place() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("config.toml");
+        std::fs::write(&path, COMMENTED_FILE).unwrap();
+        let mut file = load(&path).unwrap().unwrap();
+        file.tenant.tenant = "fabrikam.example".into();
+
+        save(&path, &file).unwrap();
+
+        let text = std::fs::read_to_string(&path).unwrap();
+        let expected = COMMENTED_FILE.replace("contoso.example", "fabrikam.example");
+        assert_eq!(text, expected);
+        assert_eq!(load(&path).unwrap(), Some(file));
+    }
+
+    #[test]
+    fn save_removes_unset_option() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("config.toml");
+        let text = "[app]\nlanguage = \"de\"\nstart_at_login = true # set by the first sign-in\n";
+        std::fs::write(&path, text).unwrap();
+        let mut file = load(&path).unwrap().unwrap();
+        file.app.start_at_login = None;
+
+        save(&path, &file).unwrap();
+
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "[app]\nlanguage = \"de\"\n"
+        );
+        assert_eq!(load(&path).unwrap(), Some(file));
+    }
+
+    #[test]
+    fn save_keeps_unknown_keys() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("config.toml");
+        let text = "# written by a newer version\n[sync]\nfuture_option = 3 # kept\n";
+        std::fs::write(&path, text).unwrap();
+        let mut file = ConfigFile::default();
+        file.tenant.client_id = "client".into();
+
+        save(&path, &file).unwrap();
+
+        let saved = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            saved.starts_with("# written by a newer version\n[sync]\nfuture_option = 3 # kept\n"),
+            "{saved}"
+        );
+        assert!(saved.contains("client_id = \"client\""), "{saved}");
+        let parsed: toml::Table = toml::from_str(&saved).unwrap();
+        assert_eq!(parsed["sync"]["future_option"].as_integer(), Some(3));
+        let mut known = parsed.clone();
+        known["sync"]
+            .as_table_mut()
+            .unwrap()
+            .remove("future_option");
+        let known: ConfigFile = known.try_into().unwrap();
+        assert_eq!(known, file);
+    }
+
+    #[test]
+    fn save_rejects_invalid_toml() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("config.toml");
+        std::fs::write(&path, "[tenant\n").unwrap();
+        let error = save(&path, &ConfigFile::default()).unwrap_err();
+        assert!(matches!(error, ConfigError::Invalid { .. }), "{error}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "[tenant\n");
     }
 
     #[test]
