@@ -563,7 +563,10 @@ impl Authenticator {
             .persistence
             .clone()
             .unwrap_or(Persistence::Keyring);
-        tracing::info!(persisted = persistence == Persistence::Keyring, "signed in");
+        // A store in memory (demo mode) accepts every token but loses it at exit.
+        let persisted =
+            persistence == Persistence::Keyring && self.keyring.store.outlives_process();
+        tracing::info!(persisted, "signed in");
         persistence
     }
 

@@ -64,6 +64,9 @@ pub trait SecretStore: Send + Sync + 'static {
     fn set(&self, key: &str, value: &str) -> Result<(), StoreError>;
     /// Removes `key`; a missing key is not an error.
     fn delete(&self, key: &str) -> Result<(), StoreError>;
+    /// Returns whether what the store keeps is still there after the process exits (true for
+    /// the OS keyring, false for a store in memory).
+    fn outlives_process(&self) -> bool;
 }
 
 /// The OS keyring through the `keyring` crate (Secret Service, Windows Credential Manager,
@@ -120,6 +123,10 @@ impl SecretStore for KeyringStore {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(error) => Err(map_keyring_error(error, 0)),
         }
+    }
+
+    fn outlives_process(&self) -> bool {
+        true
     }
 }
 
@@ -227,6 +234,10 @@ impl SecretStore for MemorySecretStore {
         self.lock().remove(key);
         Ok(())
     }
+
+    fn outlives_process(&self) -> bool {
+        false
+    }
 }
 
 /// The refresh token of one account, chunked over a [`SecretStore`].
@@ -316,6 +327,11 @@ impl TokenStore {
             store,
             account: account.into(),
         }
+    }
+
+    /// Returns whether a saved token is still there after the process exits.
+    pub fn outlives_process(&self) -> bool {
+        self.store.outlives_process()
     }
 
     fn chunk_key(&self, generation: char, index: usize) -> String {

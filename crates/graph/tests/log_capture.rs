@@ -119,6 +119,10 @@ async fn logs_hold_no_secret() {
     assert!(log.contains("http request done"), "requests are logged");
     assert!(log.contains("elapsed_ms"), "requests carry elapsed_ms");
     assert!(
+        log.contains("signed in persisted=false"),
+        "a sign-in kept in a store in memory is not logged as persisted"
+    );
+    assert!(
         log.contains("status=401"),
         "the 401 is logged with its status"
     );

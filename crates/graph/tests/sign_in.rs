@@ -707,6 +707,10 @@ impl graph::SecretStore for GatedStore {
     fn delete(&self, key: &str) -> Result<(), graph::StoreError> {
         self.inner.delete(key)
     }
+
+    fn outlives_process(&self) -> bool {
+        self.inner.outlives_process()
+    }
 }
 
 /// A slow keyring delays neither the refresh nor the retried request.
