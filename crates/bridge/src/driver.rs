@@ -441,7 +441,11 @@ impl Driver {
                 self.compare_identities();
             }
             Err(error) => {
-                warn!(code = ?error.code, error = %error.message, "sign-in failed");
+                if error.cancelled {
+                    info!("sign-in cancelled");
+                } else {
+                    warn!(code = ?error.code, error = %error.message, "sign-in failed");
+                }
                 self.snapshot.sign_in_error = Some(error);
                 self.publish();
             }

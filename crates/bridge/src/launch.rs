@@ -224,6 +224,7 @@ impl TeamsPort for Unconfigured {
                 path = self.path
             ),
             link: None,
+            cancelled: false,
         };
         Box::pin(async move { Err(error) })
     }

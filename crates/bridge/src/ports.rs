@@ -37,6 +37,9 @@ pub struct SignInError {
     pub action: String,
     /// A link that helps, such as the admin-consent URL.
     pub link: Option<String>,
+    /// True when the user cancelled the sign-in, which is no failure.
+    #[serde(skip)]
+    pub cancelled: bool,
 }
 
 /// What the window shows for "Sign in with a code".
@@ -82,6 +85,7 @@ pub trait TeamsPort: Send + Sync + 'static {
                 message: "sign-in with a code is not available here".into(),
                 action: "Sign in through the browser".into(),
                 link: None,
+                cancelled: false,
             })
         })
     }

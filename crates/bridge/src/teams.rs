@@ -56,6 +56,7 @@ impl GraphTeams {
                 message: "the sign-in has expired".into(),
                 action: "Sign in again".into(),
                 link: None,
+                cancelled: false,
             }),
             Err(failure) => {
                 tracing::warn!(?failure, "account not read; keeping the sign-in");
@@ -86,6 +87,7 @@ pub fn sign_in_error(error: &AuthError) -> SignInError {
                 message: format!("Entra ID refused the sign-in: {}", entra.error),
                 action: sentence_case(&entra.action()),
                 link,
+                cancelled: false,
             }
         }
         AuthError::SignInExpired(_) => SignInError {
@@ -93,6 +95,7 @@ pub fn sign_in_error(error: &AuthError) -> SignInError {
             message: error.to_string(),
             action: "Sign in again".into(),
             link: None,
+            cancelled: false,
         },
         // "could not reach Entra ID" alone hides whether a proxy, a certificate or the network
         // failed, so the message carries the causes.
@@ -110,12 +113,21 @@ pub fn sign_in_error(error: &AuthError) -> SignInError {
                 }
             },
             link: None,
+            cancelled: false,
+        },
+        AuthError::Cancelled => SignInError {
+            code: None,
+            message: error.to_string(),
+            action: "Sign in again".into(),
+            link: None,
+            cancelled: true,
         },
         other => SignInError {
             code: None,
             message: other.to_string(),
             action: "Sign in again".into(),
             link: None,
+            cancelled: false,
         },
     }
 }
@@ -234,6 +246,15 @@ impl TeamsPort for GraphTeams {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cancel_is_marked_cancelled() {
+        let cancelled = sign_in_error(&AuthError::Cancelled);
+        assert!(cancelled.cancelled);
+        assert_eq!(cancelled.message, "sign-in cancelled");
+        let expired = sign_in_error(&AuthError::DeviceCodeExpired);
+        assert!(!expired.cancelled);
+    }
 
     #[test]
     fn untrusted_certificate_names_fix() {
