@@ -11,7 +11,8 @@
 #    Both this run and a demo run go through strace, which records every connect(): all must be
 #    to loopback.
 # 3. Removes the package: the package's removal script must stop the app (which clears its
-#    session), and remove the keyring entry, the state folder and the start-at-login entry.
+#    session), and remove the keyring entry, the state folder, the webview's data folder and the
+#    start-at-login entry.
 set -euo pipefail
 twin_binary=$1
 work="$HOME/check"
@@ -126,9 +127,12 @@ entries=$(secret-tool search --all service presence-bridge 2>&1 | grep -c '^\[/'
 [ "$entries" -ge 1 ] || fail "no token in the keyring after the sign-in"
 echo "package-check: $(echo "$secrets" | grep -c .) issued secrets, $entries keyring entries"
 
-# The marker of a call session and the start-at-login entry, as the app leaves them.
-mkdir -p "$PRESENCE_BRIDGE_HOME/state" "$HOME/.config/autostart"
+# The marker of a call session, the start-at-login entry and the webview's data folder (the
+# headless run opens no window, so WebKit wrote none), as the app leaves them.
+webview_data="${XDG_DATA_HOME:-$HOME/.local/share}/de.presencebridge.app"
+mkdir -p "$PRESENCE_BRIDGE_HOME/state" "$HOME/.config/autostart" "$webview_data/storage"
 echo "set" >"$PRESENCE_BRIDGE_HOME/state/session.marker"
+echo "x" >"$webview_data/storage/localstorage.sqlite3"
 printf '[Desktop Entry]\nType=Application\nName=Presence Bridge\nExec=/usr/bin/presence-bridge\n' \
     >"$HOME/.config/autostart/Presence Bridge.desktop"
 ls "$PRESENCE_BRIDGE_HOME/state/logs/"presence-bridge.*.log >/dev/null ||
@@ -167,6 +171,7 @@ grep -q "quitting: clearing the own session" "$work/app.out" ||
 left=$(secret-tool search --all service presence-bridge 2>&1 | grep -c '^\[/' || true)
 [ "$left" = 0 ] || fail "$left keyring entries left after the removal"
 [ ! -e "$PRESENCE_BRIDGE_HOME/state" ] || fail "the state folder is left: $(ls -R "$PRESENCE_BRIDGE_HOME/state")"
+[ ! -e "$webview_data" ] || fail "the webview's data folder is left: $(ls -R "$webview_data")"
 [ ! -e "$HOME/.config/autostart/Presence Bridge.desktop" ] || fail "the start-at-login entry is left"
 [ -e "$PRESENCE_BRIDGE_HOME/config/config.toml" ] || fail "the settings file was removed"
-echo "package-check: removal stopped the app and removed the keyring entry, state folder and start-at-login entry"
+echo "package-check: removal stopped the app and removed the keyring entry, state folder, webview data folder and start-at-login entry"

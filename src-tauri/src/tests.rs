@@ -141,6 +141,7 @@ impl Harness {
             state_dir: folder.path().join("state"),
             log_dir: folder.path().join("logs"),
             policy_file: folder.path().join("policy.toml"),
+            webview_data_dir: Some(folder.path().join("webview")),
         };
         if let Some(file) = user_file {
             config::save(&paths.config_file, file).expect("config written");

@@ -3,7 +3,8 @@
 //! It first asks this user's running instances to quit, which clears their Teams call status,
 //! and waits for them to exit, so that none of them writes a token or a marker afterwards.
 //! Then it removes the user's sign-in from the OS keyring, the state folder (session marker and
-//! logs) and the start-at-login entry. The settings file stays for a reinstall.
+//! logs), the webview's data folder and the start-at-login entry. The settings file stays for a
+//! reinstall.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -134,4 +135,19 @@ fn alive(pid: u32) -> bool {
 #[cfg(windows)]
 fn stop_running_instances(wait: Duration) -> Result<usize, String> {
     crate::windows_session::stop_running_instance(wait)
+}
+
+#[cfg(test)]
+mod tests {
+    /// The webview's data folder is named after the identifier, so the uninstall must use the
+    /// one Tauri is built with.
+    #[test]
+    fn identifier_matches_tauri_config() {
+        let config: serde_json::Value =
+            serde_json::from_str(include_str!("../tauri.conf.json")).expect("tauri.conf.json");
+        assert_eq!(
+            config["identifier"].as_str(),
+            Some(bridge::config::APP_IDENTIFIER)
+        );
+    }
 }

@@ -147,6 +147,7 @@ impl World {
             state_dir: self.home.path().join("state"),
             log_dir: self.home.path().join("logs"),
             policy_file: self.home.path().join("policy.toml"),
+            webview_data_dir: Some(self.home.path().join("webview")),
         };
         let keyring: Arc<dyn SecretStore> = self.keyring.clone();
         let auth = Arc::new(

@@ -143,6 +143,9 @@ pub enum StartMode {
     NotConfigured { path: PathBuf, error: String },
 }
 
+/// The app's identifier, as `identifier` in `src-tauri/tauri.conf.json`.
+pub const APP_IDENTIFIER: &str = "de.presencebridge.app";
+
 /// The per-user folders and files.
 #[derive(Debug, Clone)]
 pub struct Paths {
@@ -150,11 +153,14 @@ pub struct Paths {
     pub state_dir: PathBuf,
     pub log_dir: PathBuf,
     pub policy_file: PathBuf,
+    /// The window's web engine data: WebKitGTK's cache and storage on Linux, WebView2's
+    /// `EBWebView` folder on Windows. None when the OS has no local data folder.
+    pub webview_data_dir: Option<PathBuf>,
 }
 
 impl Paths {
-    /// The OS folders for this user; `PRESENCE_BRIDGE_HOME` puts all of them under one folder
-    /// (used by tests).
+    /// The OS folders for this user; `PRESENCE_BRIDGE_HOME` puts all of them except the
+    /// webview's data folder under one folder (used by tests).
     pub fn for_user() -> Paths {
         if let Some(home) = std::env::var_os("PRESENCE_BRIDGE_HOME") {
             let home = PathBuf::from(home);
@@ -164,6 +170,7 @@ impl Paths {
                 log_dir: home.join("state/logs"),
                 policy_file: std::env::var_os("PRESENCE_BRIDGE_POLICY")
                     .map_or_else(|| home.join("policy.toml"), PathBuf::from),
+                webview_data_dir: webview_data_dir(),
             };
         }
         let config = dirs::config_dir().unwrap_or_else(|| PathBuf::from("."));
@@ -176,6 +183,7 @@ impl Paths {
             log_dir: state.join("presence-bridge/logs"),
             policy_file: std::env::var_os("PRESENCE_BRIDGE_POLICY")
                 .map_or_else(default_policy_path, PathBuf::from),
+            webview_data_dir: webview_data_dir(),
         }
     }
 
@@ -183,6 +191,14 @@ impl Paths {
     pub fn marker_file(&self) -> PathBuf {
         self.state_dir.join("session.marker")
     }
+}
+
+/// Returns the folder Tauri 2 gives the webview as its data directory: the app's local data
+/// folder, `<local data folder>/<identifier>` (`$XDG_DATA_HOME` or `~/.local/share` on Linux,
+/// `%LOCALAPPDATA%` on Windows). Tauri does not read `PRESENCE_BRIDGE_HOME`, so neither does
+/// this.
+fn webview_data_dir() -> Option<PathBuf> {
+    dirs::data_local_dir().map(|folder| folder.join(APP_IDENTIFIER))
 }
 
 fn default_policy_path() -> PathBuf {

@@ -1,6 +1,6 @@
-//! Removing one user's data when the app is uninstalled: the refresh token in the OS keyring and
-//! the state folder (session marker and logs). The configuration file stays, so a reinstall
-//! keeps the user's settings; it holds no personal data.
+//! Removing one user's data when the app is uninstalled: the refresh token in the OS keyring,
+//! the state folder (session marker and logs) and the webview's data folder. The configuration
+//! file stays, so a reinstall keeps the user's settings; it contains no personal data.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -16,7 +16,8 @@ pub struct Removal {
     pub failed: Vec<String>,
 }
 
-/// Removes the keyring entry of the configured account from `store` and the state folder.
+/// Removes the keyring entry of the configured account from `store`, the state folder and the
+/// webview's data folder.
 ///
 /// Without a readable configuration there is no account, so no keyring entry can exist: the
 /// app stores a token only after a sign-in with a configured tenant.
@@ -47,6 +48,9 @@ pub fn remove_user_data(paths: &Paths, policy: &Policy, store: Arc<dyn SecretSto
         "state folder (session marker, logs)",
         &mut removal,
     );
+    if let Some(folder) = &paths.webview_data_dir {
+        remove_folder(folder, "webview data folder (cache, storage)", &mut removal);
+    }
     removal
 }
 
@@ -77,6 +81,7 @@ mod tests {
             state_dir: home.join("state"),
             log_dir: home.join("state/logs"),
             policy_file: home.join("policy.toml"),
+            webview_data_dir: Some(home.join("data/de.presencebridge.app")),
         }
     }
 
@@ -137,6 +142,42 @@ mod tests {
         let store = Arc::new(MemorySecretStore::new(MemoryStoreRule::Unlimited));
         let removal = remove_user_data(&paths(home.path()), &Policy::default(), store);
         assert!(removal.failed.is_empty(), "{:?}", removal.failed);
-        assert_eq!(removal.done.len(), 2, "{:?}", removal.done);
+        assert_eq!(removal.done.len(), 3, "{:?}", removal.done);
+    }
+
+    #[test]
+    fn webview_data_removed_and_listed() {
+        let home = tempfile::tempdir().unwrap();
+        let paths = paths(home.path());
+        let webview = paths.webview_data_dir.clone().unwrap();
+        std::fs::create_dir_all(webview.join("storage")).unwrap();
+        std::fs::write(webview.join("storage/localstorage.sqlite3"), "x").unwrap();
+        let store = Arc::new(MemorySecretStore::new(MemoryStoreRule::Unlimited));
+
+        let removal = remove_user_data(&paths, &Policy::default(), store);
+
+        assert!(removal.failed.is_empty(), "{:?}", removal.failed);
+        assert!(!webview.exists(), "the webview data folder is gone");
+        let listed = format!(
+            "webview data folder (cache, storage) removed: {}",
+            webview.display()
+        );
+        assert!(removal.done.contains(&listed), "{:?}", removal.done);
+    }
+
+    // Tauri and `dirs` read XDG_DATA_HOME on Linux only (of the systems the app supports).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn webview_data_follows_xdg_data_home() {
+        let data = tempfile::tempdir().unwrap();
+        // NOTE: set_var affects the whole test process; no other test in this crate reads
+        // XDG_DATA_HOME.
+        std::env::set_var("XDG_DATA_HOME", data.path());
+        let paths = Paths::for_user();
+        std::env::remove_var("XDG_DATA_HOME");
+        assert_eq!(
+            paths.webview_data_dir,
+            Some(data.path().join("de.presencebridge.app"))
+        );
     }
 }
