@@ -75,10 +75,7 @@ pub fn bundle(state: &UiState, config: &ConfigFile, log_lines: &[String]) -> Str
     let _ = writeln!(text, "mode: {mode}");
 
     let _ = writeln!(text, "\n[settings]");
-    let _ = writeln!(text, "client_id: {}", config.tenant.client_id);
-    let _ = writeln!(text, "tenant: {}", config.tenant.tenant);
-    let _ = writeln!(text, "authority_host: {}", config.tenant.authority_host);
-    let _ = writeln!(text, "graph_base: {}", config.tenant.graph_base);
+    write_endpoints(&mut text, &state.mode, config);
     let settings = &state.settings;
     let _ = writeln!(text, "poll_interval_secs: {}", settings.poll_interval_secs);
     let _ = writeln!(
@@ -161,6 +158,34 @@ pub fn bundle(state: &UiState, config: &ConfigFile, log_lines: &[String]) -> Str
         let _ = writeln!(text, "{}", redact_line(line));
     }
     text
+}
+
+/// Writes the app registration and the endpoints the app signs in and polls at. Only tenant
+/// mode uses the settings' values (Microsoft's by default), so for the other modes the line
+/// names what the app connects to instead.
+fn write_endpoints(text: &mut String, mode: &ModeView, config: &ConfigFile) {
+    match mode {
+        ModeView::Tenant { .. } => {
+            let _ = writeln!(text, "client_id: {}", config.tenant.client_id);
+            let _ = writeln!(text, "tenant: {}", config.tenant.tenant);
+            let _ = writeln!(text, "authority_host: {}", config.tenant.authority_host);
+            let _ = writeln!(text, "graph_base: {}", config.tenant.graph_base);
+        }
+        ModeView::Demo => {
+            let _ = writeln!(
+                text,
+                "endpoints: the in-process Graph twin on loopback (demo mode), no Microsoft \
+                 endpoint"
+            );
+        }
+        ModeView::NotConfigured { .. } => {
+            let _ = writeln!(
+                text,
+                "endpoints: none, because the configuration file was rejected (no sign-in, no \
+                 Graph request)"
+            );
+        }
+    }
 }
 
 fn health_line(health: &Health) -> String {

@@ -560,6 +560,59 @@ fn demo_stop_core_needs_demo_mode() {
 }
 
 #[test]
+fn diagnostics_in_demo_name_twin() {
+    let harness = Harness::demo();
+    let bundle = harness
+        .invoke("diagnostics", json!({}))
+        .expect("diagnostics");
+    let bundle = bundle.as_str().expect("a text");
+    assert!(bundle.contains("mode: demo"), "{bundle}");
+    assert!(
+        bundle.contains("endpoints: the in-process Graph twin on loopback"),
+        "{bundle}"
+    );
+    for default in [
+        config::DEFAULT_AUTHORITY_HOST,
+        config::DEFAULT_GRAPH_BASE,
+        "tenant: organizations",
+        "client_id:",
+    ] {
+        assert!(
+            !bundle.contains(default),
+            "demo mode lists {default:?}:\n{bundle}"
+        );
+    }
+}
+
+#[test]
+fn diagnostics_not_configured_name_no_endpoint() {
+    let mode = StartMode::NotConfigured {
+        path: "/home/user/.config/presence-bridge/config.toml".into(),
+        error: "poll_interval_secs is 0.1; it must be between 1 and 600".into(),
+    };
+    let harness = Harness::start(mode, Policy::default(), None);
+    let bundle = harness
+        .invoke("diagnostics", json!({}))
+        .expect("diagnostics");
+    let bundle = bundle.as_str().expect("a text");
+    assert!(bundle.contains("mode: not configured"), "{bundle}");
+    assert!(
+        bundle.contains("endpoints: none, because the configuration file was rejected"),
+        "{bundle}"
+    );
+    for default in [
+        config::DEFAULT_AUTHORITY_HOST,
+        config::DEFAULT_GRAPH_BASE,
+        "tenant: organizations",
+    ] {
+        assert!(
+            !bundle.contains(default),
+            "a start without configuration lists {default:?}:\n{bundle}"
+        );
+    }
+}
+
+#[test]
 fn diagnostics_leave_out_personal_data() {
     let mut file = ConfigFile::default();
     file.tenant.client_id = "8a6f1c2e-1b2c-4d5e-9f00-123456789abc".into();
