@@ -1,4 +1,5 @@
-//! Runs one scenario and reports the first failed step.
+//! Runs one scenario and reports where it failed: the file, its `[start]` or its first failed
+//! step.
 
 use std::fmt;
 use std::io::Write;
@@ -13,11 +14,32 @@ use crate::world::World;
 /// Log lines printed with a failure.
 const LOG_TAIL_LINES: usize = 40;
 
+/// The part of a scenario that failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// The file could not be read or is invalid. For an invalid section, the message names it.
+    File,
+    /// Setting up the `[start]` state, or its `expect_always`.
+    Start,
+    /// A step, by its number in the file (from 1).
+    Step(usize),
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Place::File => write!(f, "file error"),
+            Place::Start => write!(f, "[start]"),
+            Place::Step(number) => write!(f, "step {number}"),
+        }
+    }
+}
+
 /// Why a scenario failed.
 #[derive(Debug)]
 pub struct Failure {
-    /// The step number in the file (0 for the start), and its time.
-    pub step: usize,
+    pub place: Place,
+    /// The scenario time of the failure; zero for a file error.
     pub at: Duration,
     pub message: String,
     pub log_tail: Vec<String>,
@@ -25,7 +47,11 @@ pub struct Failure {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "step {} at {:?}: {}", self.step, self.at, self.message)?;
+        if self.place == Place::File {
+            // Nothing ran, so there is no time and no log.
+            return writeln!(f, "{}: {}", self.place, self.message);
+        }
+        writeln!(f, "{} at {:?}: {}", self.place, self.at, self.message)?;
         writeln!(f, "last {} log lines of the app core:", self.log_tail.len())?;
         for line in &self.log_tail {
             writeln!(f, "  {line}")?;
@@ -60,9 +86,9 @@ impl LogBuffer {
 /// Runs the scenario file at `path` on a fresh single-threaded runtime.
 pub fn run_file(path: &Path) -> Result<(), Failure> {
     let scenario = scenario::load(path).map_err(|error| Failure {
-        step: 0,
+        place: Place::File,
         at: Duration::ZERO,
-        message: format!("invalid scenario: {error}"),
+        message: error.to_string(),
         log_tail: Vec::new(),
     })?;
     run(&scenario)
@@ -85,32 +111,36 @@ pub fn run(scenario: &Scenario) -> Result<(), Failure> {
         .build()
         .expect("a tokio runtime");
     let result = runtime.block_on(run_steps(scenario, logs.0.clone()));
-    result.map_err(|(step, at, message)| Failure {
-        step,
+    result.map_err(|(place, at, message)| Failure {
+        place,
         at,
         message,
         log_tail: logs.tail(),
     })
 }
 
-type StepError = (usize, Duration, String);
+type StepError = (Place, Duration, String);
 
 async fn run_steps(scenario: &Scenario, logs: Arc<Mutex<Vec<u8>>>) -> Result<(), StepError> {
     let mut world = World::start(&scenario.config, &scenario.start)
         .await
-        .map_err(|error| (0, Duration::ZERO, format!("setup failed: {error:#}")))?;
+        .map_err(|error| {
+            let message = format!("setup failed: {error:#}");
+            (Place::Start, Duration::ZERO, message)
+        })?;
     world.set_logs(logs);
-    let mut always: Vec<(usize, Expectation)> = scenario
+    let mut always: Vec<(Place, Expectation)> = scenario
         .start
         .expect_always
         .iter()
-        .map(|expectation| (0, expectation.clone()))
+        .map(|expectation| (Place::Start, expectation.clone()))
         .collect();
-    check_all(&world, &always, "expect_always").map_err(|message| (0, Duration::ZERO, message))?;
+    check_all(&world, &always, "expect_always")
+        .map_err(|message| (Place::Start, Duration::ZERO, message))?;
 
     let mut result = Ok(());
     'steps: for step in &scenario.steps {
-        let fail = |message: String| (step.number, step.at, message);
+        let fail = |message: String| (Place::Step(step.number), step.at, message);
         loop {
             let reached = match world.step_towards(step.at).await {
                 Ok(reached) => reached,
@@ -120,7 +150,7 @@ async fn run_steps(scenario: &Scenario, logs: Arc<Mutex<Vec<u8>>>) -> Result<(),
                 }
             };
             if let Err(message) = check_all(&world, &always, "expect_always") {
-                result = Err((step.number, world.elapsed(), message));
+                result = Err((Place::Step(step.number), world.elapsed(), message));
                 break 'steps;
             }
             if reached {
@@ -137,12 +167,12 @@ async fn run_steps(scenario: &Scenario, logs: Arc<Mutex<Vec<u8>>>) -> Result<(),
         always.extend(
             step.expect_always
                 .iter()
-                .map(|expectation| (step.number, expectation.clone())),
+                .map(|expectation| (Place::Step(step.number), expectation.clone())),
         );
-        let expectations: Vec<(usize, Expectation)> = step
+        let expectations: Vec<(Place, Expectation)> = step
             .expect
             .iter()
-            .map(|expectation| (step.number, expectation.clone()))
+            .map(|expectation| (Place::Step(step.number), expectation.clone()))
             .collect();
         for (label, list) in [("expect", &expectations), ("expect_always", &always)] {
             if let Err(message) = check_all(&world, list, label) {
@@ -157,7 +187,7 @@ async fn run_steps(scenario: &Scenario, logs: Arc<Mutex<Vec<u8>>>) -> Result<(),
 
 fn check_all(
     world: &World,
-    expectations: &[(usize, Expectation)],
+    expectations: &[(Place, Expectation)],
     label: &str,
 ) -> Result<(), String> {
     if expectations.is_empty() {
@@ -171,12 +201,33 @@ fn check_all(
         // Searching every log line for every token is slow, so only when asked.
         observed.leaked_secrets = world.leaked_secrets();
     }
-    for (since_step, expectation) in expectations {
+    for (since, expectation) in expectations {
         if let Err(mismatch) = check(expectation, &observed) {
-            return Err(format!(
-                "{label} (from step {since_step}) not met: {mismatch}"
-            ));
+            return Err(format!("{label} (from {since}) not met: {mismatch}"));
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_start_is_file_error() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("bad.toml");
+        let text = "name = \"x\"\n[start]\nteams = \"Available/Available\"\nswyx = \"Banana\"\n";
+        std::fs::write(&path, text).unwrap();
+
+        let failure = run_file(&path).unwrap_err();
+
+        assert_eq!(failure.place, Place::File);
+        let report = failure.to_string();
+        assert!(
+            report.starts_with("file error: invalid [start]: swyx: \"Banana\""),
+            "{report}"
+        );
+        assert!(!report.contains("step"), "{report}");
+    }
 }

@@ -8,6 +8,7 @@ use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
+use engine::SwyxSettable;
 use toml::Value;
 
 /// One parsed scenario file.
@@ -121,6 +122,18 @@ fn problem(message: impl Into<String>) -> FormatError {
     FormatError(message.into())
 }
 
+impl FormatError {
+    /// Names the key whose value is invalid.
+    fn for_key(self, key: &str) -> FormatError {
+        FormatError(format!("{key}: {}", self.0))
+    }
+
+    /// Names the section of the file the problem is in, such as `[start]` or `step 2`.
+    fn in_section(self, section: &str) -> FormatError {
+        FormatError(format!("invalid {section}: {}", self.0))
+    }
+}
+
 /// Reads and parses one scenario file.
 pub fn load(path: &Path) -> Result<Scenario, FormatError> {
     let text = std::fs::read_to_string(path)
@@ -133,26 +146,26 @@ pub fn parse(text: &str) -> Result<Scenario, FormatError> {
     let root: toml::Table = text
         .parse()
         .map_err(|error| problem(format!("invalid TOML: {error}")))?;
-    check_keys(
-        &root,
-        "the file",
-        &["name", "why", "config", "start", "step"],
-    )?;
+    check_keys(&root, &["name", "why", "config", "start", "step"])
+        .map_err(|error| problem(format!("{error} at the top level")))?;
     let name = string(root.get("name"), "name")?;
     let why = root
         .get("why")
         .map(|value| string(Some(value), "why"))
         .transpose()?
         .unwrap_or_default();
-    let config = parse_config(root.get("config"))?;
-    let start = parse_start(root.get("start"))?;
+    let config = parse_config(root.get("config")).map_err(|error| error.in_section("[config]"))?;
+    let start = parse_start(root.get("start")).map_err(|error| error.in_section("[start]"))?;
     let mut steps = Vec::new();
     if let Some(list) = root.get("step") {
         let list = list
             .as_array()
             .ok_or_else(|| problem("step must be an array of tables"))?;
         for (index, step) in list.iter().enumerate() {
-            steps.push(parse_step(index + 1, step)?);
+            let number = index + 1;
+            let step = parse_step(number, step)
+                .map_err(|error| error.in_section(&format!("step {number}")))?;
+            steps.push(step);
         }
     }
     steps.sort_by_key(|step| step.at);
@@ -165,9 +178,9 @@ pub fn parse(text: &str) -> Result<Scenario, FormatError> {
     })
 }
 
-fn check_keys(table: &toml::Table, place: &str, allowed: &[&str]) -> Result<(), FormatError> {
+fn check_keys(table: &toml::Table, allowed: &[&str]) -> Result<(), FormatError> {
     match table.keys().find(|key| !allowed.contains(&key.as_str())) {
-        Some(unknown) => Err(problem(format!("unknown key {unknown:?} in {place}"))),
+        Some(unknown) => Err(problem(format!("unknown key {unknown:?}"))),
         None => Ok(()),
     }
 }
@@ -193,26 +206,27 @@ fn parse_config(value: Option<&Value>) -> Result<RunConfig, FormatError> {
     let Some(value) = value else {
         return Ok(config);
     };
-    let table = value
-        .as_table()
-        .ok_or_else(|| problem("[config] must be a table"))?;
-    check_keys(table, "[config]", &["poll_interval", "speaking_substitute"])?;
+    let table = value.as_table().ok_or_else(|| problem("not a table"))?;
+    check_keys(table, &["poll_interval", "speaking_substitute"])?;
     if let Some(interval) = table.get("poll_interval") {
-        config.poll_interval = parse_duration(&string(Some(interval), "poll_interval")?)?;
+        config.poll_interval = parse_duration(&string(Some(interval), "poll_interval")?)
+            .map_err(|error| error.for_key("poll_interval"))?;
     }
     if let Some(substitute) = table.get("speaking_substitute") {
-        config.speaking_substitute = string(Some(substitute), "speaking_substitute")?;
+        let substitute = string(Some(substitute), "speaking_substitute")?;
+        parse_settable(&substitute).map_err(|error| error.for_key("speaking_substitute"))?;
+        config.speaking_substitute = substitute;
     }
     Ok(config)
 }
 
 fn parse_start(value: Option<&Value>) -> Result<Start, FormatError> {
     let table = value
-        .and_then(Value::as_table)
-        .ok_or_else(|| problem("[start] is required"))?;
+        .ok_or_else(|| problem("the section is missing"))?
+        .as_table()
+        .ok_or_else(|| problem("not a table"))?;
     check_keys(
         table,
-        "[start]",
         &[
             "teams",
             "teams_preferred",
@@ -223,11 +237,15 @@ fn parse_start(value: Option<&Value>) -> Result<Start, FormatError> {
             "expect_always",
         ],
     )?;
-    let teams = parse_pair(&string(table.get("teams"), "start.teams")?)?;
+    let teams = parse_pair(&string(table.get("teams"), "teams")?)
+        .map_err(|error| error.for_key("teams"))?;
     let teams_preferred = table
         .get("teams_preferred")
         .map(|value| string(Some(value), "teams_preferred").and_then(|text| parse_pair(&text)))
-        .transpose()?;
+        .transpose()
+        .map_err(|error| error.for_key("teams_preferred"))?;
+    let swyx = string(table.get("swyx"), "swyx")?;
+    parse_settable(&swyx).map_err(|error| error.for_key("swyx"))?;
     let flag = |key: &str, default: bool| {
         table
             .get(key)
@@ -237,7 +255,7 @@ fn parse_start(value: Option<&Value>) -> Result<Start, FormatError> {
         teams,
         teams_preferred,
         teams_out_of_office: flag("teams_out_of_office", false)?,
-        swyx: string(table.get("swyx"), "start.swyx")?,
+        swyx,
         app_running: flag("app_running", true)?,
         signed_in: flag("signed_in", true)?,
         expect_always: table
@@ -249,26 +267,17 @@ fn parse_start(value: Option<&Value>) -> Result<Start, FormatError> {
 }
 
 fn parse_step(number: usize, value: &Value) -> Result<Step, FormatError> {
-    let table = value
-        .as_table()
-        .ok_or_else(|| problem(format!("step {number} must be a table")))?;
-    check_keys(
-        table,
-        &format!("step {number}"),
-        &["at", "do", "expect", "expect_always"],
-    )?;
-    let at = parse_duration(&string(table.get("at"), "at")?)?;
+    let table = value.as_table().ok_or_else(|| problem("not a table"))?;
+    check_keys(table, &["at", "do", "expect", "expect_always"])?;
+    let at =
+        parse_duration(&string(table.get("at"), "at")?).map_err(|error| error.for_key("at"))?;
     let actions = match table.get("do") {
         None => Vec::new(),
         Some(Value::Array(items)) => items
             .iter()
             .map(|item| string(Some(item), "an action in do"))
             .collect::<Result<_, _>>()?,
-        Some(_) => {
-            return Err(problem(format!(
-                "do in step {number} must be a list of strings"
-            )))
-        }
+        Some(_) => return Err(problem("do must be a list of strings")),
     };
     let expectations = |key| {
         table
@@ -283,6 +292,20 @@ fn parse_step(number: usize, value: &Value) -> Result<Step, FormatError> {
         actions,
         expect: expectations("expect")?,
         expect_always: expectations("expect_always")?,
+    })
+}
+
+/// Parses a Swyx status the app can set: `Available`, `Away` or `DoNotDisturb`, in any case.
+pub fn parse_settable(text: &str) -> Result<SwyxSettable, FormatError> {
+    Ok(match text.to_ascii_lowercase().as_str() {
+        "available" => SwyxSettable::Available,
+        "away" => SwyxSettable::Away,
+        "donotdisturb" => SwyxSettable::DoNotDisturb,
+        _ => {
+            return Err(problem(format!(
+                "{text:?} is not Available, Away or DoNotDisturb"
+            )))
+        }
     })
 }
 
@@ -337,7 +360,7 @@ fn parse_count(value: &Value, key: &str) -> Result<Count, FormatError> {
     let table = value
         .as_table()
         .ok_or_else(|| problem(format!("{key} must be a number or {{ max = n }}")))?;
-    check_keys(table, key, &["max"])?;
+    check_keys(table, &["max"]).map_err(|error| error.for_key(key))?;
     let maximum = table
         .get("max")
         .and_then(Value::as_integer)
@@ -389,7 +412,7 @@ fn parse_expectation(key: &str, value: &Value) -> Result<Expectation, FormatErro
             let table = value
                 .as_table()
                 .ok_or_else(|| problem("last_latency must be a table"))?;
-            check_keys(table, key, &["direction", "max"])?;
+            check_keys(table, &["direction", "max"]).map_err(|error| error.for_key(key))?;
             Expectation::LastLatency {
                 direction: string(table.get("direction"), "last_latency.direction")?,
                 max: parse_duration(&string(table.get("max"), "last_latency.max")?)?,
@@ -480,6 +503,68 @@ mod tests {
         "#;
         let error = parse(text).unwrap_err().to_string();
         assert!(error.contains("tems"), "{error}");
+    }
+
+    #[test]
+    fn bad_start_names_section() {
+        let cases = [
+            (
+                "teams = \"Available/Available\"\nswyx = \"Banana\"",
+                "invalid [start]: swyx: ",
+            ),
+            (
+                "teams = \"Available\"\nswyx = \"Away\"",
+                "invalid [start]: teams: ",
+            ),
+            (
+                "teams = \"Available/Available\"",
+                "invalid [start]: swyx must be a string",
+            ),
+            (
+                "tems = \"Available/Available\"",
+                "invalid [start]: unknown key \"tems\"",
+            ),
+        ];
+        for (start, expected) in cases {
+            let text = format!("name = \"x\"\n[start]\n{start}\n");
+            let error = parse(&text).unwrap_err().to_string();
+            assert!(error.starts_with(expected), "{start:?} gave {error:?}");
+        }
+        let error = parse("name = \"x\"\n").unwrap_err().to_string();
+        assert_eq!(error, "invalid [start]: the section is missing");
+    }
+
+    #[test]
+    fn bad_step_and_config_name_section() {
+        let text = r#"
+            name = "x"
+            [config]
+            speaking_substitute = "Busy"
+            [start]
+            teams = "Available/Available"
+            swyx = "Available"
+        "#;
+        let error = parse(text).unwrap_err().to_string();
+        assert!(
+            error.starts_with("invalid [config]: speaking_substitute: "),
+            "{error}"
+        );
+
+        let text = r#"
+            name = "x"
+            [start]
+            teams = "Available/Available"
+            swyx = "Available"
+            [[step]]
+            at = "1s"
+            [[step]]
+            at = "2x"
+        "#;
+        let error = parse(text).unwrap_err().to_string();
+        assert!(
+            error.starts_with("invalid step 2: at: invalid duration"),
+            "{error}"
+        );
     }
 
     #[test]

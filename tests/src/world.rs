@@ -17,7 +17,7 @@ use graph_twin::{Endpoint, Fault, FaultKind, Outcome, Twin};
 use swyx::simulator::{CallAction, Simulator, SimulatorControl};
 
 use crate::observe::{Observed, RequestSeen};
-use crate::scenario::{parse_duration, parse_pair, RunConfig, Start};
+use crate::scenario::{parse_duration, parse_pair, parse_settable, RunConfig, Start};
 
 /// How long the peer installation keeps its call session alive between posts.
 const PEER_KEEP_ALIVE: Duration = Duration::from_secs(120);
@@ -612,15 +612,6 @@ fn warning_name(warning: Warning) -> &'static str {
         Warning::Conflict => "conflict",
         Warning::IdentityMismatch => "identity-mismatch",
     }
-}
-
-fn parse_settable(text: &str) -> anyhow::Result<SwyxSettable> {
-    Ok(match text.to_ascii_lowercase().as_str() {
-        "available" => SwyxSettable::Available,
-        "away" => SwyxSettable::Away,
-        "donotdisturb" => SwyxSettable::DoNotDisturb,
-        _ => anyhow::bail!("{text:?} is not Available, Away or DoNotDisturb"),
-    })
 }
 
 fn on_off(word: &str) -> anyhow::Result<bool> {

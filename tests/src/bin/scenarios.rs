@@ -1,7 +1,8 @@
 //! Replays scenario folders against the app core.
 //!
-//! Usage: `scenarios DIR…`. Prints `PASS`/`FAIL` with the file name (and the first failed step)
-//! per scenario, the failure details, and a last line `N passed, N failed`. Exits with 1 when
+//! Usage: `scenarios DIR…`. Prints `PASS`/`FAIL` with the file name per scenario, where a
+//! failure happened (`file error`, `[start]` or the first failed step) and its details, and a
+//! last line `N passed, N failed`. Exits with 1 when
 //! any scenario failed or a folder could not be read.
 
 use std::path::Path;
@@ -36,7 +37,7 @@ fn main() -> ExitCode {
                 }
                 Err(failure) => {
                     failed += 1;
-                    println!("FAIL {name} (step {})", failure.step);
+                    println!("FAIL {name} ({})", failure.place);
                     println!("{failure}");
                 }
             }
