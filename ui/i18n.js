@@ -133,7 +133,7 @@ const en = {
 
 const de = {
   appName: 'Presence Bridge',
-  skipToControls: 'Zu den Einstellungen springen',
+  skipToControls: 'Zu den Bedienelementen springen',
   demoBadge: 'Demo',
   modeDemo: 'Teams und SwyxIt! simuliert',
   modeTenant: 'Mandant: {tenant}',
