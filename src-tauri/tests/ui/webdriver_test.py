@@ -237,7 +237,7 @@ def select_language(session, language):
 def check_languages(session, screenshots):
     select_language(session, "de")
     session.wait_text("#controls-heading", "Abgleich")
-    session.wait_text("label.switch:first-child span", "Abgleich an")
+    session.wait_text("label.switch:first-child span", "Abgleich")
     session.screenshot(os.path.join(screenshots, "window-de.png"))
     select_language(session, "en")
     session.wait_text("#controls-heading", "Sync")
