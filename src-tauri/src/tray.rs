@@ -30,6 +30,9 @@ pub const TRAY_ID: &str = "main";
 /// The tray icon and the menu items whose state follows the core.
 pub struct Tray<R: Runtime> {
     icon: TrayIcon<R>,
+    // Only Linux changes the menu's structure after the build (see `relabel_pause`).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    menu: Menu<R>,
     open: MenuItem<R>,
     sync: CheckMenuItem<R>,
     pause: Submenu<R>,
@@ -106,6 +109,7 @@ impl<R: Runtime> Tray<R> {
             .build(app)?;
         Ok(Tray {
             icon,
+            menu,
             open,
             sync,
             pause,
@@ -186,13 +190,35 @@ impl<R: Runtime> Tray<R> {
         if language_changed {
             let label = |item| text(next.language, item);
             self.open.set_text(label(Text::Open))?;
-            self.pause.set_text(label(Text::Pause))?;
+            self.relabel_pause(label(Text::Pause))?;
             self.pause_15.set_text(label(Text::Pause15Minutes))?;
             self.pause_60.set_text(label(Text::Pause1Hour))?;
             self.pause_tomorrow
                 .set_text(label(Text::PauseUntilTomorrow))?;
             self.resume.set_text(label(Text::Resume))?;
             self.quit.set_text(label(Text::Quit))?;
+        }
+        Ok(())
+    }
+
+    /// Sets the Pause submenu's title, on Linux by inserting the submenu again.
+    ///
+    /// There a submenu's title sits in a box inside its GTK menu item, and muda 0.20's
+    /// `set_text` labels only the item itself, so the menu keeps showing the old title. A
+    /// submenu inserted again is built from the new text, with its entries.
+    fn relabel_pause(&self, title: &str) -> tauri::Result<()> {
+        self.pause.set_text(title)?;
+        #[cfg(target_os = "linux")]
+        {
+            let position = self
+                .menu
+                .items()?
+                .iter()
+                .position(|item| item.id() == self.pause.id());
+            if let Some(position) = position {
+                self.menu.remove(&self.pause)?;
+                self.menu.insert(&self.pause, position)?;
+            }
         }
         Ok(())
     }

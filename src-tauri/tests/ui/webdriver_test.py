@@ -4,9 +4,9 @@
 Run it through `scripts/webdriver.sh <binary>`, which provides the virtual X server, the private
 D-Bus session and the WebKitWebDriver process. The test starts the app in demo mode and reads
 the status pair. It flips the sync switch by mouse and by keyboard, signs out and in, switches
-to German and back, sets several Teams statuses and a call from the demo panel, and copies the
-diagnostics. After each step it checks that the window follows, and it saves screenshots to the
-folder given with --screenshots.
+to German and back (the tray menu, read over D-Bus, must follow), sets several Teams statuses and
+a call from the demo panel, and copies the diagnostics. After each step it checks that the window
+follows, and it saves screenshots to the folder given with --screenshots.
 """
 
 import argparse
@@ -18,6 +18,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "scripts"))
+import tray_menu  # noqa: E402  (scripts/tray_menu.py: reads the dbusmenu through busctl)
 
 ELEMENT_KEY = "element-6066-11e4-a52e-4f735466cecf"
 WAIT_SECONDS = 20
@@ -234,13 +237,56 @@ def select_language(session, language):
     session.wait(f"the page in {language}", lambda: state(session)["lang"] == language)
 
 
+def find_tray_menu(binary):
+    """Return the bus name and object path of the app's dbusmenu.
+
+    The app exports its tray menu on the session bus even without a tray host. Its process
+    owns several connections, and only one of them carries the menu."""
+    pids = subprocess.run(["pgrep", "-f", "-x", f"{binary}( .*)?"], capture_output=True,
+                          text=True).stdout.split()
+    names = json.loads(subprocess.run(["busctl", "--user", "--json=short", "list"],
+                                      capture_output=True, text=True, check=True).stdout)
+    for name in names:
+        if str(name.get("pid")) not in pids or not name["name"].startswith(":"):
+            continue
+        # Some of the app's connections never respond to introspection, so each gets 2 s.
+        tree = subprocess.run(["busctl", "--user", "--timeout=2", "tree", "--list", name["name"]],
+                              capture_output=True, text=True).stdout.split()
+        for path in tree:
+            if path.startswith("/org/ayatana/NotificationItem/") and path.endswith("/Menu"):
+                return name["name"], path
+    return None
+
+
+def tray_labels(menu):
+    """The labels of every entry of the tray menu, submenus included."""
+    bus, path = menu
+    labels = (tray_menu.label_of(properties)
+              for _, _, properties in tray_menu.items(tray_menu.layout(bus, path)))
+    # The root and the separators have no label.
+    return [label for label in labels if label]
+
+
 def check_languages(session, screenshots):
+    """The window and the tray menu, its Pause submenu's title included, follow the language."""
+    menu = session.wait("the tray menu on D-Bus", lambda: find_tray_menu(session.binary))
+    session.wait("the English tray menu", lambda: "Pause" in tray_labels(menu))
     select_language(session, "de")
     session.wait_text("#controls-heading", "Abgleich")
     session.wait_text("label.switch:first-child span", "Abgleich")
+    session.wait("the German tray menu", lambda: "Beenden" in tray_labels(menu))
+    german = tray_labels(menu)
+    assert "Pausieren" in german, f"the Pause submenu's title is not German: {german}"
+    assert "Pause" not in german, f"the tray menu still reads 'Pause': {german}"
+    assert "Für 15 Minuten" in german, f"the Pause submenu lost its entries: {german}"
     session.screenshot(os.path.join(screenshots, "window-de.png"))
     select_language(session, "en")
     session.wait_text("#controls-heading", "Sync")
+    session.wait("the English tray menu again", lambda: "Quit" in tray_labels(menu))
+    english = tray_labels(menu)
+    assert "Pause" in english, f"the Pause submenu's title is not English again: {english}"
+    assert "For 15 minutes" in english, f"the Pause submenu lost its entries: {english}"
+    print(f"languages: window and tray menu in German and back; tray menu: {english}")
 
 
 def demo_rows(session):
