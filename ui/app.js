@@ -391,6 +391,8 @@ async function copyDiagnostics() {
   if (!area) {
     area = document.createElement('textarea');
     area.id = 'diagnostics-text';
+    area.dataset.i18nAriaLabel = 'diagnosticsText';
+    area.setAttribute('aria-label', t('diagnosticsText'));
     area.readOnly = true;
     area.rows = 8;
     note.parentElement.after(area);

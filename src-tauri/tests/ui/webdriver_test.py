@@ -343,6 +343,9 @@ def check_copy_diagnostics(session):
     note = session.wait("the copy note", lambda: session.text("#diagnostics-copied") in expected and session.text("#diagnostics-copied"))
     # WebKitGTK under WebDriver may reject the clipboard API; then the fallback box contains the text.
     shown = session.run("return document.getElementById('diagnostics-text')?.value ?? null")
+    if shown is not None:
+        name = session.run("return document.getElementById('diagnostics-text').getAttribute('aria-label')")
+        assert name == "Diagnostics text", f"the diagnostics text box is named {name!r}"
     text = shown if shown is not None else session.run(
         "return window.__TAURI__.core.invoke('diagnostics')"
     )
