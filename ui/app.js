@@ -132,6 +132,12 @@ function renderPair(s) {
   const teamsText = view.teams_label ? core(view.teams_label) : t('notRead');
   setText($('teams-status'), s.teams_stale ? `${teamsText} ${core('(last known)')}` : teamsText);
   $('teams-status').classList.toggle('stale', s.teams_stale);
+  // The bound holds only while the app polls Teams: signed in, sync on and not paused.
+  const polling = view.health_teams.state !== 'signed-out'
+    && view.sync_enabled
+    && view.paused_until == null
+    && !s.snapshot.stopped;
+  show($('teams-bound'), polling);
   // After 429 responses the engine polls less often than the settings ask, for minutes.
   const intervalSeconds = millis(view.poll_interval) / 1000;
   const chosenSeconds = Math.max(s.settings.poll_interval_secs, s.settings.min_poll_interval_secs);
