@@ -148,13 +148,17 @@ function renderPair(s) {
   $('swyx-dot').className = `dot tone-${swyxTones[view.swyx] ?? 'offline'}`;
   const swyxText = view.swyx_label ? core(view.swyx_label) : t('notRead');
   setText($('swyx-status'), s.swyx_gone ? core('Not available') : swyxText);
-  // During a call the target is Speaking, which the app never writes: the call itself sets it.
-  const target = view.target === 'DoNotDisturb' ? 'Do not disturb' : view.target;
+  // The target is Speaking during a Teams call or presentation, and during a Swyx call that
+  // the app shows in Teams. No app can set Speaking: during a Swyx call the call itself sets
+  // it, and otherwise the app writes the status chosen in the settings.
+  const label = (status) => (status === 'DoNotDisturb' ? 'Do not disturb' : status);
   let targetText = '';
-  if (target === 'Speaking') {
+  if (view.target === 'Speaking' && view.swyx === 'Speaking') {
     targetText = t('swyxTargetCall');
-  } else if (target) {
-    targetText = t('swyxTarget', { target: core(target) });
+  } else if (view.target === 'Speaking') {
+    targetText = t('swyxTargetSubstitute', { target: core(label(s.settings.speaking_substitute)) });
+  } else if (view.target) {
+    targetText = t('swyxTarget', { target: core(label(view.target)) });
   }
   setText($('swyx-target'), targetText);
 
