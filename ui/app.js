@@ -11,6 +11,11 @@ const $ = (id) => document.getElementById(id);
 let state = null;
 let demoRows = [];
 let settingsDirty = false;
+// The text of the line next to Save, as a function so that a language change re-renders it.
+let settingsStatus = null;
+let settingsStatusTimer = null;
+// How long "Settings saved" stays next to the Save button.
+const SAVED_NOTE_MS = 5000;
 
 /** Sets text only when it changed, so screen readers do not repeat live regions. */
 function setText(element, text) {
@@ -49,20 +54,29 @@ function formatTime(unixMs) {
   return new Intl.DateTimeFormat(language(), options).format(date);
 }
 
+// Command errors with a text of their own; the others show the app's message.
+const errorKeys = {
+  stopped: 'errorStopped',
+  managed: 'errorManaged',
+  unsupported: 'errorUnsupported',
+};
+
+/** Returns the text of a failed command: our own for known kinds, else the app's message. */
+function errorMessage(error) {
+  const key = errorKeys[error?.kind];
+  return key ? t(key) : (error?.message ?? String(error));
+}
+
 function showError(error) {
   const kind = error?.kind;
-  const messages = {
-    stopped: t('errorStopped'),
-    managed: t('errorManaged'),
-    unsupported: t('errorUnsupported'),
-  };
   const banner = $('command-error');
   banner.dataset.kind = kind ?? 'unknown';
-  setText(banner, messages[kind] ?? t('errorGeneric', { message: error?.message ?? String(error) }));
+  setText(banner, errorKeys[kind] ? errorMessage(error) : t('errorGeneric', { message: errorMessage(error) }));
   show(banner, true);
 }
 
-async function call(command, args = {}) {
+/** Runs a command; a failure shows in the banner, and `onError` gets the error too. */
+async function call(command, args = {}, onError = undefined) {
   try {
     const result = await invoke(command, args);
     show($('command-error'), false);
@@ -70,6 +84,7 @@ async function call(command, args = {}) {
   } catch (error) {
     console.error(command, error);
     showError(error);
+    onError?.(error);
     return undefined;
   }
 }
@@ -302,6 +317,9 @@ function renderSettings(s) {
     $('dnd-sets-dnd').checked = settings.dnd_sets_dnd;
     $('away-sets-away').checked = settings.away_sets_away;
   }
+  // Again on every render: the minimum and the language may have changed.
+  validatePollInterval();
+  setText($('settings-status'), settingsStatus?.() ?? '');
   $('language').value = settings.language;
   $('start-at-login').checked = settings.start_at_login === true;
 }
@@ -383,6 +401,36 @@ function bindControls() {
   $('copy-diagnostics').addEventListener('click', copyDiagnostics);
 }
 
+/**
+ * Replaces WebKit's own message for an invalid check interval, which is in the system's
+ * language and names only one limit, with one in the page's language that names them all.
+ */
+function validatePollInterval() {
+  const field = $('poll-interval');
+  field.setCustomValidity('');
+  if (field.validity.valid) {
+    return;
+  }
+  const number = (value) => new Intl.NumberFormat(language(), { maximumFractionDigits: 2 }).format(value);
+  field.setCustomValidity(t('pollIntervalInvalid', {
+    min: number(Number(field.min)),
+    max: number(Number(field.max)),
+    step: number(Number(field.step)),
+  }));
+}
+
+/** Shows `text()` next to the Save button; a success goes away after a few seconds. */
+function showSettingsStatus(text, failed = false) {
+  clearTimeout(settingsStatusTimer);
+  settingsStatus = text;
+  const status = $('settings-status');
+  status.classList.toggle('failed', failed);
+  setText(status, text?.() ?? '');
+  if (text && !failed) {
+    settingsStatusTimer = setTimeout(() => showSettingsStatus(null), SAVED_NOTE_MS);
+  }
+}
+
 /** Copies the diagnostics text, with a selected textarea where the clipboard API is rejected. */
 async function copyDiagnostics() {
   const text = await call('diagnostics');
@@ -415,10 +463,27 @@ async function copyDiagnostics() {
 
 function bindSettings() {
   const form = $('settings');
-  form.addEventListener('input', () => { settingsDirty = true; });
+  form.addEventListener('input', (event) => {
+    settingsDirty = true;
+    event.target.removeAttribute('aria-invalid');
+    if (event.target.id === 'poll-interval') {
+      validatePollInterval();
+    }
+    showSettingsStatus(null);
+  });
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    if (!form.reportValidity()) {
+    validatePollInterval();
+    // A field left invalid blocks the whole form, so the line next to Save names it. The form
+    // has `novalidate`, so WebKit does not stop the submit before this handler runs.
+    const invalid = form.querySelector(':invalid');
+    if (invalid) {
+      invalid.setAttribute('aria-invalid', 'true');
+      showSettingsStatus(() => t('notSavedInvalid', {
+        field: invalid.labels?.[0]?.textContent.trim() ?? invalid.name,
+        message: invalid.validationMessage,
+      }), true);
+      form.reportValidity();
       return;
     }
     const settings = {
@@ -427,9 +492,12 @@ function bindSettings() {
       dnd_sets_dnd: $('dnd-sets-dnd').checked,
       away_sets_away: $('away-sets-away').checked,
     };
-    const saved = await call('save_settings', { settings });
+    const saved = await call('save_settings', { settings }, (error) => {
+      showSettingsStatus(() => t('notSaved', { message: errorMessage(error) }), true);
+    });
     if (saved !== undefined) {
       settingsDirty = false;
+      showSettingsStatus(() => t('saved'));
       if (state) render(state);
     }
   });

@@ -4,9 +4,10 @@
 Run it through `scripts/webdriver.sh <binary>`, which provides the virtual X server, the private
 D-Bus session and the WebKitWebDriver process. The test starts the app in demo mode and reads
 the status pair. It flips the sync switch by mouse and by keyboard, signs out and in, switches
-to German and back (the tray menu, read over D-Bus, must follow), sets several Teams statuses and
-a call from the demo panel, and copies the diagnostics. After each step it checks that the window
-follows, and it saves screenshots to the folder given with --screenshots.
+to German and back (the tray menu, read over D-Bus, must follow), saves the settings with an
+invalid and a valid check interval in both languages, sets several Teams statuses and a call from
+the demo panel, and copies the diagnostics. After each step it checks that the window follows,
+and it saves screenshots to the folder given with --screenshots.
 """
 
 import argparse
@@ -289,6 +290,63 @@ def check_languages(session, screenshots):
     print(f"languages: window and tray menu in German and back; tray menu: {english}")
 
 
+def settings_field(session):
+    """The check interval's value and validation message, and the line next to Save."""
+    return session.run(
+        "const field = document.getElementById('poll-interval');"
+        "const status = document.getElementById('settings-status');"
+        "return {value: field.value, message: field.validationMessage,"
+        " invalid: field.getAttribute('aria-invalid'), status: status.textContent,"
+        " failed: status.classList.contains('failed')};"
+    )
+
+
+def type_interval(session, text):
+    field = session.find("#poll-interval")
+    session.command("POST", f"/element/{field}/clear", {})
+    session.command("POST", f"/element/{field}/value", {"text": text})
+    session.wait(f"the check interval {text!r}", lambda: settings_field(session)["value"] == text)
+
+
+def check_settings_form(session):
+    """An invalid check interval gets our message in the page's language, a Save names the
+    field next to the button, and a valid Save shows "Settings saved" for a few seconds."""
+    messages = {
+        "en": ("Enter a number of seconds from 1 to 600 in steps of 0.5.",
+               "Not saved. Teams check interval (seconds): ", "Settings saved"),
+        "de": ("Geben Sie eine Sekundenzahl von 1 bis 600 in Schritten von 0,5 ein.",
+               "Nicht gespeichert. Prüfintervall für Teams (Sekunden): ", "Einstellungen gespeichert"),
+    }
+    for language, (message, not_saved, saved) in messages.items():
+        select_language(session, language)
+        for value in ("1.25", "0.5", "601"):
+            type_interval(session, value)
+            shown = settings_field(session)
+            assert shown["message"] == message, f"{value} ({language}): {shown['message']!r}"
+        session.click("#save-settings")
+        session.wait(f"the failed Save ({language})", lambda: settings_field(session)["status"] == not_saved + message)
+        shown = settings_field(session)
+        assert shown["failed"], f"the failed Save is not marked as failed: {shown}"
+        assert shown["invalid"] == "true", f"the field is not marked invalid: {shown}"
+
+        type_interval(session, "3")
+        shown = settings_field(session)
+        assert shown["message"] == "", f"3 s is valid, but the field says {shown['message']!r}"
+        assert shown["status"] == "", f"a new value keeps the old Save note {shown['status']!r}"
+        assert shown["invalid"] is None, f"the valid field is still marked invalid: {shown}"
+        session.click("#save-settings")
+        session.wait_text("#settings-status", saved)
+        assert not settings_field(session)["failed"], "a successful Save is marked as failed"
+        session.wait("the check interval in the Teams card", lambda: " 3 s" in session.text("#teams-bound"))
+        session.wait("the Save note to go", lambda: settings_field(session)["status"] == "")
+        print(f"settings ({language}): invalid interval named next to Save; Save confirmed")
+
+    select_language(session, "en")
+    type_interval(session, "2")
+    session.click("#save-settings")
+    session.wait_text("#settings-status", "Settings saved")
+
+
 def demo_rows(session):
     return session.run(
         "return [...document.querySelectorAll('#demo-rows button')].map(b => b.textContent)"
@@ -391,6 +449,7 @@ def main():
         check_sign_in_with_code(session, options.screenshots)
         session.screenshot(os.path.join(options.screenshots, "window-en.png"))
         check_languages(session, options.screenshots)
+        check_settings_form(session)
         check_demo_rows(session)
         check_call(session, options.screenshots)
         check_copy_diagnostics(session)
