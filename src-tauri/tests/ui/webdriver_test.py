@@ -378,11 +378,21 @@ def check_demo_rows(session):
         session.wait_text("#swyx-status", expectations[label])
         print(f"row {label!r}: Teams and Swyx follow")
 
+    # A presentation in Teams leaves Swyx without a call, so the card names the status written.
+    session.click(f"#demo-rows button[data-row='{rows.index('Presenting')}']")
+    session.wait_text("#teams-status", "Presenting")
+    session.wait_text("#swyx-target", "Teams asks for: Away, as set for Teams calls and presentations")
+    session.wait_text("#swyx-status", "Speaking (shown in Swyx as Away)")
+    print("row 'Presenting': Swyx shows the status set for Teams calls and presentations")
+    session.click(f"#demo-rows button[data-row='{rows.index('Available')}']")
+    session.wait_text("#swyx-status", "Available")
+
 
 def check_call(session, screenshots):
     before = len(state(session)["history"])
     session.click("#demo-call-start")
     session.wait("Swyx to show Speaking", lambda: state(session)["swyx"].startswith("Speaking"))
+    session.wait_text("#swyx-target", "During the call Swyx stays on Speaking")
     session.wait("a Swyx → Teams sync", lambda: any("Speaking" in row and "Swyx → Teams" in row for row in state(session)["history"]))
     session.screenshot(os.path.join(screenshots, "window-call.png"))
     session.screenshot(os.path.join(screenshots, "window-demo-panel.png"), anchor="#history-heading")
