@@ -135,6 +135,11 @@ async fn forward_state<R: Runtime>(app: AppHandle<R>, tray: Option<Tray<R>>) {
     let mut core_running = true;
     loop {
         let state = shell.ui_state();
+        // Quit takes the core away before the app exits, and the tray and the window go with
+        // it; only a core that failed by itself is shown as stopped.
+        if state.snapshot.stopped && !shell.is_running() {
+            break;
+        }
         if let Some(tray) = &tray {
             tray.update(&state);
         }
@@ -145,7 +150,7 @@ async fn forward_state<R: Runtime>(app: AppHandle<R>, tray: Option<Tray<R>>) {
             start_at_login_tried = true;
             enable_start_at_login(&app, &shell);
         }
-        // After the core has gone, local changes such as the language still reach the tray
+        // After the core has failed, local changes such as the language still reach the tray
         // and the window.
         tokio::select! {
             changed = snapshots.changed(), if core_running => core_running = changed.is_ok(),
