@@ -4,7 +4,6 @@
 //! which clears the own Graph session before the process exits.
 
 use anyhow::Context;
-use bridge::config::StartMode;
 use tauri::{AppHandle, Emitter, Manager, RunEvent, Runtime, WindowEvent};
 use tauri_plugin_autostart::ManagerExt;
 use tracing::{debug, error, info, warn};
@@ -89,7 +88,6 @@ fn setup(app: &mut tauri::App, options: &Options) -> anyhow::Result<()> {
             return Ok(());
         }
     };
-    let show_at_start = !tray_host || !matches!(started.mode, StartMode::Tenant(_));
     info!(tray_host, demo = started.demo.is_some(), "app core started");
     app.manage(Shell::new(started, tray_host));
 
@@ -102,8 +100,9 @@ fn setup(app: &mut tauri::App, options: &Options) -> anyhow::Result<()> {
             None
         }
     };
-    // `--hidden` keeps the window closed only where the tray icon can be seen.
-    let show_at_start = (show_at_start && !options.hidden) || !tray_host || tray.is_none();
+    // A start by hand opens the window, as any app does. `--hidden` (start at login) keeps it
+    // closed, but only where the tray icon can be seen.
+    let show_at_start = !options.hidden || !tray_host || tray.is_none();
     tauri::async_runtime::spawn(forward_state(handle.clone(), tray));
     tauri::async_runtime::spawn(quit_on_signal(handle.clone()));
     tauri::async_runtime::spawn(follow_lifecycle(handle.clone()));
