@@ -191,6 +191,12 @@ impl Paths {
     pub fn marker_file(&self) -> PathBuf {
         self.state_dir.join("session.marker")
     }
+
+    /// The session marker of demo mode, apart from a tenant's, so that a demo run never makes
+    /// a tenant start clear a session in the user's real Graph.
+    pub fn demo_marker_file(&self) -> PathBuf {
+        self.state_dir.join("demo-session.marker")
+    }
 }
 
 /// Returns the folder Tauri 2 gives the webview as its data directory: the app's local data

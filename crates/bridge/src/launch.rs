@@ -52,7 +52,17 @@ pub async fn launch(
 ) -> Result<Launched, LaunchError> {
     let marker = SessionMarker::new(paths.marker_file());
     match mode {
-        StartMode::Demo => launch_demo(marker, clock, notifier).await,
+        StartMode::Demo => {
+            // The demo's Graph twin lives in this process, so a session that an earlier demo
+            // run left behind went with that run; there is nothing to clear.
+            let demo_marker = paths.demo_marker_file();
+            if let Err(error) = std::fs::remove_file(&demo_marker) {
+                if error.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!(%error, "demo session marker not removed");
+                }
+            }
+            launch_demo(SessionMarker::new(demo_marker), clock, notifier).await
+        }
         StartMode::Tenant(file) => {
             let file = file.clone().with_policy(policy);
             let graph_config = GraphConfig {
@@ -240,3 +250,51 @@ impl TeamsPort for Unconfigured {
 
 /// How often the demo tour changes the Teams status.
 pub const DEMO_TOUR_STEP: Duration = Duration::from_secs(4);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Policy;
+
+    struct Silent;
+
+    impl Notifier for Silent {
+        fn notify(&self, _kind: engine::NotificationKind) {}
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn demo_start_leaves_tenant_marker_and_drops_its_own() {
+        let folder = tempfile::tempdir().expect("temporary folder");
+        let paths = Paths {
+            config_file: folder.path().join("config.toml"),
+            state_dir: folder.path().join("state"),
+            log_dir: folder.path().join("logs"),
+            policy_file: folder.path().join("policy.toml"),
+            webview_data_dir: None,
+        };
+        std::fs::create_dir_all(&paths.state_dir).expect("state folder");
+        std::fs::write(paths.marker_file(), "set").expect("tenant marker");
+        std::fs::write(paths.demo_marker_file(), "set").expect("demo marker");
+
+        let clock: SharedClock = Arc::new(clock::SystemClock::new());
+        let launched = launch(
+            &StartMode::Demo,
+            &paths,
+            &Policy::default(),
+            clock,
+            Arc::new(Silent),
+            false,
+        )
+        .await
+        .expect("demo start");
+        assert!(
+            paths.marker_file().exists(),
+            "a demo start must not touch the tenant's marker"
+        );
+        assert!(
+            !paths.demo_marker_file().exists(),
+            "an earlier demo run's session went with its in-process twin"
+        );
+        launched.core.quit().await;
+    }
+}
