@@ -49,6 +49,10 @@ pub fn run(paths: &Paths) -> bool {
             ok = false;
         }
     }
+    if paths.config_file.exists() {
+        // Settings stay, so that a reinstall keeps them; the file holds no secret.
+        println!("settings kept: {}", paths.config_file.display());
+    }
     ok
 }
 

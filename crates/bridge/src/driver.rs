@@ -683,7 +683,7 @@ impl Driver {
         }
         match health {
             Health::Ok => info!("Teams side healthy"),
-            Health::SignedOut => warn!("Teams side signed out"),
+            Health::SignedOut => info!("Teams side signed out"),
             _ => warn!(health = kind, reason, "Teams side unhealthy"),
         }
         self.logged_teams_health = (kind, reason.to_owned());
