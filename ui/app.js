@@ -147,8 +147,9 @@ function renderPair(s) {
   const teamsText = view.teams_label ? core(view.teams_label) : t('notRead');
   setText($('teams-status'), s.teams_stale ? `${teamsText} ${core('(last known)')}` : teamsText);
   $('teams-status').classList.toggle('stale', s.teams_stale);
-  // The bound holds only while the app polls Teams: signed in, sync on and not paused.
-  const polling = view.health_teams.state !== 'signed-out'
+  // The bound holds only while the app reads Teams without failures: signed in and
+  // connected, sync on and not paused.
+  const polling = view.health_teams.state === 'ok'
     && view.sync_enabled
     && view.paused_until == null
     && !s.snapshot.stopped;

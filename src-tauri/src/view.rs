@@ -113,15 +113,11 @@ pub fn tooltip(view: &View, language: Language) -> String {
     tooltip
 }
 
-/// Returns whether the Teams status shown may be out of date: read before the sign-in ended,
-/// Graph rejected the reads, sync was switched off or paused, or the app removed its own
-/// "In a call" since.
+/// Returns whether the Teams status shown may be out of date: the sign-in ended, reads fail,
+/// sync is off or paused, or the app changed its own "In a call" since the last read.
 pub fn teams_status_stale(view: &View) -> bool {
-    let reads_stopped = matches!(
-        view.health_teams,
-        Health::SignedOut | Health::Unavailable { .. }
-    );
-    view.teams_label.is_some() && (reads_stopped || !view.teams_current)
+    let signed_out = matches!(view.health_teams, Health::SignedOut);
+    view.teams_label.is_some() && (signed_out || !view.teams_current)
 }
 
 /// Returns whether SwyxIt! has gone (not running, access denied) and left no status, where

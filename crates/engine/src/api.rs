@@ -306,9 +306,9 @@ pub struct View {
     pub teams: Option<TeamsPresence>,
     /// The Teams presence in words ("In a call", "Do not disturb", …).
     pub teams_label: Option<String>,
-    /// Whether `teams` was read after the last event that may have changed it: sync switched
-    /// off or on, a pause or its end, the app's own clear, a sign-in. False while the app
-    /// does not read Teams, so `teams` is only the last known presence then.
+    /// Whether `teams` was read after the last event that may have changed it (sync switched
+    /// off or on, a pause or its end, the app's own clear, a sign-in) and no read failed since.
+    /// False while the app does not read Teams, so `teams` is only the last known presence.
     pub teams_current: bool,
     /// The last observed Swyx status (Speaking when on a call).
     pub swyx: Option<SwyxStatus>,

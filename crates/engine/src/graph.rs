@@ -358,6 +358,15 @@ impl Engine {
         self.life.clear_before_sign_out = false;
         // A later set during the same call, after a pause for example, is reported again.
         self.call.call_reported = false;
+        // While sync is off or paused no poll replaces the "In a call" shown, which this clear
+        // has just removed, so it is not shown as Teams' status any more.
+        let shows_our_call = self.teams.presence.as_ref().is_some_and(|(presence, _)| {
+            presence.availability.eq_ignore_ascii_case("Busy")
+                && presence.activity.eq_ignore_ascii_case("InACall")
+        });
+        if had_session && shows_our_call && !self.polling_wanted(now) {
+            self.teams.presence = None;
+        }
         if had_session {
             out.push(Action::SessionMarker(false));
             let source = if self.call.clear_source.is_empty() {

@@ -16,7 +16,7 @@ impl Engine {
         View {
             teams,
             teams_label,
-            teams_current: self.teams.fresh,
+            teams_current: self.teams_current(),
             swyx,
             swyx_label: swyx.map(|status| self.swyx_label(status).to_owned()),
             target: self.current_target(),
@@ -35,6 +35,15 @@ impl Engine {
             throttle_count: self.record.throttle_count,
             history: self.record.history.iter().cloned().collect(),
         }
+    }
+
+    /// Returns whether the Teams presence held is being read: signed in, read since the last
+    /// change that may have made it out of date, and with no failed read since.
+    fn teams_current(&self) -> bool {
+        self.life.access == Access::SignedIn
+            && self.teams.fresh
+            && self.teams.degraded.is_none()
+            && self.teams.refused.is_none()
     }
 
     /// Returns the Swyx status as last observed, Speaking while on a call.

@@ -1403,9 +1403,10 @@ fn pause_during_call_marks_teams_and_reports_the_new_set() {
     w.go(4_000);
     assert!(!w.app_session(), "the pause clears the own session");
     let view = w.engine.view();
-    assert!(
-        !view.teams_current,
-        "the In a call shown was removed by the app, and no poll read Teams since"
+    assert!(!view.teams_current, "no poll read Teams since the clear");
+    assert_eq!(
+        view.teams_label, None,
+        "the In a call that the app removed is not shown as Teams' status"
     );
     w.feed(Input::ResumeSync);
     w.go(10_000);
