@@ -374,6 +374,22 @@ function render(s) {
   renderSettings(s);
   renderDiagnostics(s);
   renderDemo(s);
+  if (s.snapshot.stopped) {
+    renderStopped();
+  }
+}
+
+/** A stopped core takes no commands: only Restart, Quit and the diagnostics still work. */
+function renderStopped() {
+  for (const prefix of ['teams', 'swyx']) {
+    $(`${prefix}-health`).dataset.state = 'unavailable';
+    setText($(`${prefix}-health-text`), t('errorStopped'));
+  }
+  const commands = '#teams-health-action, #resolve-conflict, #controls input, #controls button, '
+    + '#demo-panel button, #accounts button, #settings input, #settings select, #settings button';
+  for (const control of document.querySelectorAll(commands)) {
+    control.disabled = true;
+  }
 }
 
 // Event wiring.

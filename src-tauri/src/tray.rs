@@ -54,6 +54,8 @@ struct TrayContent {
     sync: bool,
     paused: bool,
     signed_in: bool,
+    /// The core has failed: only Open and Quit still do something.
+    stopped: bool,
     language: Language,
 }
 
@@ -133,6 +135,7 @@ impl<R: Runtime> Tray<R> {
             sync: view.sync_enabled,
             paused: view.paused_until.is_some(),
             signed_in: state.snapshot.account.is_some(),
+            stopped: state.snapshot.stopped,
             language: state.language,
         };
         let mut shown = self
@@ -163,7 +166,8 @@ impl<R: Runtime> Tray<R> {
             set_item_title(&self.icon, &next.tooltip)?;
         }
         let language_changed = before.is_none_or(|before| before.language != next.language);
-        if language_changed || changed(|shown| shown.sync) {
+        let live = !next.stopped;
+        if language_changed || changed(|shown| shown.sync) || changed(|shown| shown.stopped) {
             let sync = if next.sync {
                 Text::SyncOn
             } else {
@@ -171,13 +175,15 @@ impl<R: Runtime> Tray<R> {
             };
             self.sync.set_text(text(next.language, sync))?;
             self.sync.set_checked(next.sync)?;
+            self.sync.set_enabled(live)?;
+            self.account.set_enabled(live)?;
             // As in the window: with sync off there is nothing to pause.
             for item in [&self.pause_15, &self.pause_60, &self.pause_tomorrow] {
-                item.set_enabled(next.sync)?;
+                item.set_enabled(next.sync && live)?;
             }
         }
-        if changed(|shown| shown.paused) {
-            self.resume.set_enabled(next.paused)?;
+        if changed(|shown| shown.paused) || changed(|shown| shown.stopped) {
+            self.resume.set_enabled(next.paused && live)?;
         }
         if language_changed || changed(|shown| shown.signed_in) {
             let account = if next.signed_in {

@@ -432,6 +432,10 @@ def walk_stopped(walk):
     session = walk.session
     session.click("#demo-stop-core")
     walk.check("core-stopped")
+    disabled = session.run("return document.getElementById('sync-switch').disabled")
+    assert disabled is True, "the sync switch still takes clicks after the core stopped"
+    health = session.text("#teams-health-text")
+    assert health == "Presence Bridge has stopped syncing.", f"the Teams health still reads {health!r}"
     assert "the app core was stopped abruptly" in log_text(), "the stopped core is not in the app log"
     before = app_pids(session.binary)
     starts = log_text().count("presence bridge starting")
