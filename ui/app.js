@@ -310,10 +310,11 @@ function renderSettings(s) {
   lock('away-sets-away', 'away_sets_away');
   lock('language', 'language');
   lock('start-at-login', 'start_at_login');
-  $('poll-interval').min = String(settings.min_poll_interval_secs);
+  $('poll-interval').dataset.min = String(settings.min_poll_interval_secs);
 
   if (!settingsDirty) {
-    $('poll-interval').value = String(settings.poll_interval_secs);
+    $('poll-interval').value = new Intl.NumberFormat(language(), { maximumFractionDigits: 2, useGrouping: false })
+      .format(settings.poll_interval_secs);
     $('speaking-substitute').value = settings.speaking_substitute;
     $('dnd-sets-dnd').checked = settings.dnd_sets_dnd;
     $('away-sets-away').checked = settings.away_sets_away;
@@ -418,22 +419,29 @@ function bindControls() {
   $('copy-diagnostics').addEventListener('click', copyDiagnostics);
 }
 
+/** Reads the check interval as typed, with a decimal point or comma; NaN when it is no number. */
+function pollIntervalValue() {
+  const text = $('poll-interval').value.trim().replace(',', '.');
+  return /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
+}
+
 /**
- * Replaces WebKit's own message for an invalid check interval, which is in the system's
- * language and names only one limit, with one in the page's language that names them all.
+ * Checks the check interval against its limits and sets a message in the page's language that
+ * names them all. The field is plain text, because a number field rejects the decimal comma
+ * that German users type.
  */
 function validatePollInterval() {
   const field = $('poll-interval');
-  field.setCustomValidity('');
-  if (field.validity.valid) {
+  const value = pollIntervalValue();
+  const [min, max, step] = ['min', 'max', 'step'].map((name) => Number(field.dataset[name]));
+  const steps = value / step;
+  const valid = value >= min && value <= max && Math.abs(steps - Math.round(steps)) < 1e-9;
+  if (valid) {
+    field.setCustomValidity('');
     return;
   }
-  const number = (value) => new Intl.NumberFormat(language(), { maximumFractionDigits: 2 }).format(value);
-  field.setCustomValidity(t('pollIntervalInvalid', {
-    min: number(Number(field.min)),
-    max: number(Number(field.max)),
-    step: number(Number(field.step)),
-  }));
+  const number = (limit) => new Intl.NumberFormat(language(), { maximumFractionDigits: 2 }).format(limit);
+  field.setCustomValidity(t('pollIntervalInvalid', { min: number(min), max: number(max), step: number(step) }));
 }
 
 /** Shows `text()` next to the Save button; a success goes away after a few seconds. */
@@ -504,7 +512,7 @@ function bindSettings() {
       return;
     }
     const settings = {
-      poll_interval_secs: Number($('poll-interval').value),
+      poll_interval_secs: pollIntervalValue(),
       speaking_substitute: $('speaking-substitute').value,
       dnd_sets_dnd: $('dnd-sets-dnd').checked,
       away_sets_away: $('away-sets-away').checked,

@@ -319,7 +319,7 @@ def check_settings_form(session):
     }
     for language, (message, not_saved, saved) in messages.items():
         select_language(session, language)
-        for value in ("1.25", "0.5", "601"):
+        for value in ("1.25", "0.5", "601", "abc", "2,,5"):
             type_interval(session, value)
             shown = settings_field(session)
             assert shown["message"] == message, f"{value} ({language}): {shown['message']!r}"
@@ -329,6 +329,11 @@ def check_settings_form(session):
         assert shown["failed"], f"the failed Save is not marked as failed: {shown}"
         assert shown["invalid"] == "true", f"the field is not marked invalid: {shown}"
 
+        # Both decimal separators are accepted, in either language.
+        for value in ("2,5", "2.5"):
+            type_interval(session, value)
+            shown = settings_field(session)
+            assert shown["message"] == "", f"{value} ({language}) is valid, but the field says {shown['message']!r}"
         type_interval(session, "3")
         shown = settings_field(session)
         assert shown["message"] == "", f"3 s is valid, but the field says {shown['message']!r}"
